@@ -1,0 +1,11 @@
+//! The `mailsim` binary: parse arguments, call the library, map errors to exit codes.
+
+use clap::Parser;
+
+fn main() {
+    let cli = mailsim::cli::Cli::parse();
+    if let Err(e) = mailsim::cli::execute(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(mailsim::error::exit_code(&e));
+    }
+}

@@ -1,0 +1,89 @@
+//! The scenario file as written: serde structs that mirror the TOML keys.
+//! Types here only say which keys exist; `validate` turns them into the
+//! domain types and checks every value.
+
+use crate::model::Policy;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A distribution table as written: `{ dist = "...", ... }`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawDist {
+    pub dist: String,
+    pub value: Option<toml::Value>,
+    pub min: Option<toml::Value>,
+    pub max: Option<toml::Value>,
+    pub mean: Option<toml::Value>,
+    pub median: Option<toml::Value>,
+    pub sigma: Option<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: String,
+    pub seed: Option<u64>,
+    pub horizon: String,
+    pub replications: Option<u32>,
+    pub bucket: Option<String>,
+    pub evaluator: RawEvaluator,
+    pub devices: RawDevices,
+    #[serde(default)]
+    pub behavior: RawBehavior,
+    pub tenants: Vec<RawGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvaluator {
+    pub pools: Option<u32>,
+    pub servers: u32,
+    pub service_time: RawDist,
+    pub queue_timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDevices {
+    pub poll_interval: RawDist,
+    pub quarantined_poll_interval: Option<RawDist>,
+    pub mail_delivery: Option<RawDist>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawBehavior {
+    /// Kept as a map so that a misspelt choice gets a message naming the three.
+    pub choice: Option<BTreeMap<String, f64>>,
+    pub reaction: Option<RawDist>,
+    pub outlook_setup: Option<RawDist>,
+    pub blocked_switch: Option<f64>,
+    pub blocked_switch_delay: Option<RawDist>,
+    pub abandon_after: Option<RawDist>,
+    pub wave: Option<RawDist>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    pub name: String,
+    pub count: u32,
+    pub users: RawDist,
+    pub devices_per_user: Option<RawDist>,
+    pub third_party_share: Option<f64>,
+    pub activations_per_user_day: Option<f64>,
+    pub readds_per_user_day: Option<f64>,
+    pub mdm_share: Option<f64>,
+    pub policy: Option<Policy>,
+    #[serde(default)]
+    pub changes: Vec<RawChange>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChange {
+    pub at: String,
+    pub policy: Policy,
+    pub share: Option<f64>,
+}

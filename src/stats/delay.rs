@@ -1,0 +1,219 @@
+//! Sync-delay distributions by policy × cohort × outcome (SPEC §2).
+
+use super::{add_histogram, duration_histogram};
+use crate::model::Policy;
+use hdrhistogram::Histogram;
+
+/// Whether a connection was new or already configured when it lost access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cohort {
+    /// A new activation or a re-add.
+    New = 0,
+    /// A previously configured connection that lost access.
+    Existing = 1,
+}
+
+impl Cohort {
+    /// Both cohorts, in report order.
+    pub const ALL: [Cohort; 2] = [Cohort::New, Cohort::Existing];
+
+    /// The CSV key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Cohort::New => "new",
+            Cohort::Existing => "existing",
+        }
+    }
+}
+
+/// How a connection's wait for mail ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// Not prompted or blocked: synced at its first allowed request.
+    Direct = 0,
+    /// Prompted; the user kept the third-party app.
+    Continued = 1,
+    /// Prompted; the user set up Outlook.
+    Outlook = 2,
+    /// Prompted; nobody acted within 24 h and quarantine ended by itself.
+    Timeout = 3,
+    /// Blocked by outlook-only; the user did not switch.
+    Blocked = 4,
+    /// Blocked by outlook-only; the user set up Outlook.
+    Switched = 5,
+}
+
+impl Outcome {
+    /// Every outcome, in report order.
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Direct,
+        Outcome::Continued,
+        Outcome::Outlook,
+        Outcome::Timeout,
+        Outcome::Blocked,
+        Outcome::Switched,
+    ];
+
+    /// The CSV key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Outcome::Direct => "direct",
+            Outcome::Continued => "continued",
+            Outcome::Outlook => "outlook",
+            Outcome::Timeout => "timeout",
+            Outcome::Blocked => "blocked",
+            Outcome::Switched => "switched",
+        }
+    }
+
+    /// From the dense index.
+    pub fn from_index(i: u8) -> Outcome {
+        Outcome::ALL[i as usize % 6]
+    }
+}
+
+/// Number of policy × cohort × outcome cells.
+pub const CELLS: usize = 4 * 2 * 6;
+
+/// Dense index of a cell.
+pub fn cell_index(policy: Policy, cohort: Cohort, outcome: Outcome) -> usize {
+    (policy.index() * 2 + cohort as usize) * 6 + outcome as usize
+}
+
+/// The key of a cell index.
+pub fn cell_key(index: usize) -> (Policy, Cohort, Outcome) {
+    (
+        Policy::ALL[index / 12],
+        Cohort::ALL[(index / 6) % 2],
+        Outcome::ALL[index % 6],
+    )
+}
+
+/// One cell: every connection counted, the synced ones measured.
+#[derive(Clone, Debug)]
+pub struct DelayCell {
+    /// Connections in the cell, synced or not.
+    pub count: u64,
+    /// Exact sum of delays of synced connections, for an exact mean.
+    pub sum_us: u128,
+    /// Exact largest delay.
+    pub max_us: u64,
+    /// Delays of synced connections.
+    pub hist: Histogram<u64>,
+}
+
+impl DelayCell {
+    /// Connections that synced before the horizon.
+    pub fn synced(&self) -> u64 {
+        self.hist.len()
+    }
+
+    /// Exact mean delay of synced connections, in microseconds.
+    pub fn mean_us(&self) -> f64 {
+        if self.synced() == 0 {
+            0.0
+        } else {
+            self.sum_us as f64 / self.synced() as f64
+        }
+    }
+}
+
+/// Sync delays of one run, or of merged runs.
+#[derive(Clone, Debug)]
+pub struct SyncDelays {
+    max_us: u64,
+    cells: Vec<Option<DelayCell>>,
+}
+
+impl SyncDelays {
+    /// Empty, for delays up to `max_us` (the horizon).
+    pub fn new(max_us: u64) -> Self {
+        SyncDelays {
+            max_us,
+            cells: vec![None; CELLS],
+        }
+    }
+
+    fn cell(&mut self, index: usize) -> &mut DelayCell {
+        let max_us = self.max_us;
+        self.cells[index].get_or_insert_with(|| DelayCell {
+            count: 0,
+            sum_us: 0,
+            max_us: 0,
+            hist: duration_histogram(max_us),
+        })
+    }
+
+    /// A connection that synced after `delay_us`.
+    pub fn record(&mut self, index: usize, delay_us: u64) {
+        let c = self.cell(index);
+        c.count += 1;
+        c.sum_us += delay_us as u128;
+        c.max_us = c.max_us.max(delay_us);
+        c.hist.saturating_record(delay_us);
+    }
+
+    /// A connection still waiting at the horizon.
+    pub fn record_unsynced(&mut self, index: usize) {
+        self.cell(index).count += 1;
+    }
+
+    /// Adds another run's delays.
+    pub fn merge(&mut self, o: &SyncDelays) {
+        for (i, cell) in o.cells.iter().enumerate() {
+            if let Some(src) = cell {
+                let dst = self.cell(i);
+                dst.count += src.count;
+                dst.sum_us += src.sum_us;
+                dst.max_us = dst.max_us.max(src.max_us);
+                add_histogram(&mut dst.hist, &src.hist);
+            }
+        }
+    }
+
+    /// Non-empty cells in report order.
+    pub fn cells(&self) -> impl Iterator<Item = ((Policy, Cohort, Outcome), &DelayCell)> {
+        self.cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (cell_key(i), c)))
+    }
+
+    /// Connections counted with this outcome, across policies and cohorts.
+    pub fn outcome_count(&self, outcome: Outcome) -> u64 {
+        self.cells()
+            .filter(|((_, _, o), _)| *o == outcome)
+            .map(|(_, c)| c.count)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_index_round_trips() {
+        for p in Policy::ALL {
+            for c in Cohort::ALL {
+                for o in Outcome::ALL {
+                    assert_eq!(cell_key(cell_index(p, c, o)), (p, c, o));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn merge_adds_counts_and_keeps_exact_mean() {
+        let i = cell_index(Policy::AnyAppPromptAlways, Cohort::New, Outcome::Timeout);
+        let mut a = SyncDelays::new(1 << 40);
+        a.record(i, 10);
+        a.record_unsynced(i);
+        let mut b = SyncDelays::new(1 << 40);
+        b.record(i, 30);
+        a.merge(&b);
+        let (_, cell) = a.cells().next().unwrap();
+        assert_eq!((cell.count, cell.synced(), cell.max_us), (3, 2, 30));
+        assert_eq!(cell.mean_us(), 20.0);
+    }
+}

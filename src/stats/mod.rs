@@ -1,0 +1,84 @@
+//! Results: histograms, counters and time series, every one with a `merge`
+//! so that pools and replications combine by the same code path.
+//!
+//! All merged quantities are integers (counts, microsecond sums, histogram
+//! bins), so merging is exact and the order of merging cannot change a byte
+//! of the output.
+
+pub mod coarse;
+pub mod delay;
+pub mod evaluator;
+pub mod series;
+
+pub use coarse::CoarseHist;
+pub use delay::{Cohort, Outcome, SyncDelays};
+pub use evaluator::PoolStats;
+pub use series::TimeSeries;
+
+use hdrhistogram::Histogram;
+
+/// Significant digits of every HdrHistogram (SPEC §2).
+pub const SIGFIG: u8 = 3;
+
+/// A histogram of microsecond durations up to `max_us`, sized once so that
+/// recording never resizes.
+pub fn duration_histogram(max_us: u64) -> Histogram<u64> {
+    // Bounds are constants or a validated horizon, so creation cannot fail.
+    Histogram::new_with_bounds(1, max_us.max(2), SIGFIG).expect("valid histogram bounds")
+}
+
+/// Adds `src` into `dst`; both come from `duration_histogram` with the same
+/// bound, and a failure would mean a bug, not bad input.
+pub fn add_histogram(dst: &mut Histogram<u64>, src: &Histogram<u64>) {
+    dst.add(src).expect("histograms share bounds");
+}
+
+/// The plain counters of a run (SPEC §5 `summary.csv`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Tenants simulated.
+    pub tenants: u64,
+    /// Users at t=0.
+    pub users: u64,
+    /// Connections at t=0.
+    pub connections_initial: u64,
+    /// New device activations.
+    pub activations: u64,
+    /// Re-adds on existing devices.
+    pub readds: u64,
+    /// Prompt emails delivered.
+    pub prompts: u64,
+    /// Times a connection entered quarantine.
+    pub quarantines: u64,
+    /// Requests that needed a quarantine evaluation.
+    pub evaluations: u64,
+    /// Evaluations rejected after waiting `queue_timeout`.
+    pub evaluations_rejected: u64,
+    /// Tenants under MDM.
+    pub mdm_tenants: u64,
+    /// Scheduled policy changes not applied because the tenant is under MDM.
+    pub changes_ignored_mdm: u64,
+    /// Events processed by the event loop.
+    pub events: u64,
+    /// Device requests: polls and pushed syncs, evaluated or not.
+    pub requests: u64,
+}
+
+impl Counters {
+    /// Adds another run's counters.
+    pub fn merge(&mut self, o: &Counters) {
+        self.tenants += o.tenants;
+        self.users += o.users;
+        self.connections_initial += o.connections_initial;
+        self.activations += o.activations;
+        self.readds += o.readds;
+        self.prompts += o.prompts;
+        self.quarantines += o.quarantines;
+        self.evaluations += o.evaluations;
+        self.evaluations_rejected += o.evaluations_rejected;
+        self.mdm_tenants += o.mdm_tenants;
+        self.changes_ignored_mdm += o.changes_ignored_mdm;
+        self.events += o.events;
+        self.requests += o.requests;
+    }
+}
