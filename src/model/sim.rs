@@ -245,15 +245,20 @@ impl<'a> PoolSim<'a> {
                 } else {
                     App::Outlook
                 };
-                let first_poll = sc.devices.poll_interval.sample_residual(&mut rng);
-                let device = self.add_device(local, user);
-                let d = &mut self.devices[device as usize];
                 // A policy in force at t=0 has been in force long enough that
                 // existing third-party devices were prompted, or blocked, long ago.
                 let state = match (app, policy) {
                     (App::ThirdParty, Policy::OutlookOnly) => State::Blocked,
                     _ => State::Active,
                 };
+                // Polling is already in its steady state for the interval that applies.
+                let interval = match state {
+                    State::Active => &sc.devices.poll_interval,
+                    _ => &sc.devices.quarantined_poll_interval,
+                };
+                let first_poll = interval.sample_residual(&mut rng);
+                let device = self.add_device(local, user);
+                let d = &mut self.devices[device as usize];
                 if app == App::ThirdParty && policy.prompts() {
                     d.flags |= PROMPTED;
                 }
