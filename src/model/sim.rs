@@ -180,7 +180,7 @@ impl<'a> PoolSim<'a> {
             streams,
             pool,
             now: SimTime::ZERO,
-            queue: EventQueue::with_capacity(0),
+            queue: EventQueue::new(),
             rng: streams.stream(Purpose::Pool, pool as u64, 0),
             tenants: Vec::new(),
             users: Vec::new(),
