@@ -199,16 +199,16 @@ fn prompt_once_prompts_a_new_device_once() {
 
 #[test]
 fn prompt_once_switch_does_not_prompt_previously_configured_connections() {
+    // Nor re-adds on their devices (new devices are: see prompt_once_prompts_a_new_device_once).
     let sc = Fixed {
+        tenant: "readds_per_user_day = 1.0",
         changes: "[[tenants.changes]]\nat = \"1h\"\npolicy = \"any_app_prompt_once\"",
         ..Default::default()
     };
     let r = run(&sc.toml(), &[]);
-    assert_eq!(metric(&r.out, "prompts"), 0);
-    assert!(
-        metric(&r.out, "evaluations") > 0,
-        "a managed policy evaluates every request"
-    );
+    assert!(metric(&r.out, "readds") > 50);
+    assert_eq!(metric(&r.out, "quarantines"), 0);
+    assert!(metric(&r.out, "evaluations") > 0, "a managed policy evaluates every request");
 }
 
 #[test]

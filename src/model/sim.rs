@@ -510,16 +510,15 @@ impl<'a> PoolSim<'a> {
     }
 
     /// Opens a sync-delay episode. A device already waiting keeps waiting
-    /// from the moment it first lost mail; a new prompt or block on it
-    /// relabels the outcome, a direct (re-)activation does not.
+    /// from the moment it first lost mail, and its outcome becomes that of
+    /// the latest flow on it (a re-add during a quarantine decides how the
+    /// wait ends).
     fn open_episode(&mut self, device: u32, cohort: Cohort, outcome: Outcome) {
         let now = self.now;
         let policy = self.tenants[self.devices[device as usize].tenant as usize].policy;
         let d = &mut self.devices[device as usize];
         if d.flags & EPISODE != 0 {
-            if outcome != Outcome::Direct {
-                Self::relabel(d, outcome);
-            }
+            Self::relabel(d, outcome);
         } else {
             d.flags |= EPISODE;
             d.episode_start = now;
@@ -843,6 +842,8 @@ impl<'a> PoolSim<'a> {
                 }
                 if new == Policy::AnyAppPromptAlways {
                     self.start_wave(tenant, change, &devices);
+                } else {
+                    self.exempt_configured(&devices);
                 }
             }
         }
@@ -893,6 +894,17 @@ impl<'a> PoolSim<'a> {
             self.open_episode(device, Cohort::Existing, outcome);
             if plan.switch {
                 self.schedule(self.now + plan.switch_delay, Event::OutlookReady { device, flow });
+            }
+        }
+    }
+
+    /// Prompt-once does not prompt previously configured connections: their
+    /// devices count as prompted, as under a prompt-once policy in force at t=0.
+    fn exempt_configured(&mut self, devices: &[u32]) {
+        for &device in devices {
+            let d = &mut self.devices[device as usize];
+            if d.conn[App::ThirdParty.slot()].state != State::Empty {
+                d.flags |= PROMPTED;
             }
         }
     }
