@@ -1,11 +1,9 @@
 //! The four mobile-mail-access policies of the admin page, and the apps.
 
-use serde::Deserialize;
 use std::fmt;
 
 /// A tenant's mobile email app policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Policy {
     /// Feature not used: every app syncs, nothing is evaluated.
     Unmanaged,

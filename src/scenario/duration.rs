@@ -17,21 +17,21 @@ pub fn parse_duration(text: &str) -> Result<SimTime, String> {
     let s = text.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| format!("\"{text}\" has no unit; write it like \"30s\" (units: us, ms, s, m, h, d)"))?;
+        .ok_or_else(|| format!("{text:?} has no unit; write it like \"30s\" (units: us, ms, s, m, h, d)"))?;
     let (number, unit) = s.split_at(split);
     if number.starts_with('-') || unit.starts_with('-') {
-        return Err(format!("\"{text}\" is negative; durations are zero or more"));
+        return Err(format!("{text:?} is negative; durations are zero or more"));
     }
     let scale = UNITS
         .iter()
         .find(|(u, _)| *u == unit.trim())
         .map(|&(_, scale)| scale)
-        .ok_or_else(|| format!("\"{text}\" has unknown unit \"{unit}\" (units: us, ms, s, m, h, d)"))?;
+        .ok_or_else(|| format!("{text:?} has unknown unit {unit:?} (units: us, ms, s, m, h, d)"))?;
     let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
     if int_part.is_empty() && frac_part.is_empty() || frac_part.contains('.') {
-        return Err(format!("\"{text}\" is not a number with a unit, like \"30s\""));
+        return Err(format!("{text:?} is not a number with a unit, like \"30s\""));
     }
-    let too_long = || format!("\"{text}\" is too long (at most about 500,000 years)");
+    let too_long = || format!("{text:?} is too long (at most about 146,000 years)");
     let int: u128 = if int_part.is_empty() {
         0
     } else {

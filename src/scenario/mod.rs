@@ -205,15 +205,27 @@ impl Scenario {
         let err = |line, key: Option<String>, message: String| ScenarioError {
             file: file.to_string(),
             line,
-            key,
-            message,
+            key: key.map(|k| one_line(&k)),
+            message: one_line(&message),
         };
-        let de =
-            toml::Deserializer::parse(text).map_err(|e| err(line_of_span(text, e.span()), None, clean(e.message())))?;
+        let de = toml::Deserializer::parse(text).map_err(|e| {
+            let line = line_of_span(text, e.span());
+            err(line, line.and_then(|l| key_at_line(text, l)), clean(e.message()))
+        })?;
         let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let key = (path != "." && !path.is_empty()).then_some(path);
+            if let Some(field) = missing_field(inner.message()) {
+                // serde names the table that lacks the key; name the key itself.
+                // A key missing from the top level has no line to point at.
+                let line = key.as_ref().and_then(|_| line_of_span(text, inner.span()));
+                let key = match key {
+                    Some(k) => format!("{k}.{field}"),
+                    None => field.to_string(),
+                };
+                return err(line, Some(key), "missing; this key is required".to_string());
+            }
             let line = line_of_span(text, inner.span()).or_else(|| key.as_deref().and_then(|k| line_of_key(text, k)));
             err(line, key, clean(inner.message()))
         })?;
@@ -262,8 +274,183 @@ impl Scenario {
 }
 
 /// toml's messages end with a newline; one line reads better after a key.
+/// Rust type names mean nothing to the author of a scenario, so they are
+/// replaced by what the file should hold.
 fn clean(message: &str) -> String {
-    message.trim().replace('\n', " ")
+    const PLAIN: [(&str, &str); 11] = [
+        ("expected u32", "expected a whole number from 0 to 4294967295"),
+        ("expected u64", "expected a whole number from 0 to 18446744073709551615"),
+        ("expected f64", "expected a number"),
+        (
+            "expected struct RawDist",
+            "expected a distribution table like { dist = \"fixed\", value = \"30s\" }",
+        ),
+        ("expected struct RawScenario", "expected a table"),
+        ("expected struct RawEvaluator", "expected a table"),
+        ("expected struct RawDevices", "expected a table"),
+        ("expected struct RawBehavior", "expected a table"),
+        ("expected struct RawGroup", "expected a [[tenants]] table"),
+        ("expected struct RawChange", "expected a [[tenants.changes]] table"),
+        ("expected a sequence", "expected an array"),
+    ];
+    let mut m = message.trim().replace(['\r', '\n'], " ");
+    for (from, to) in PLAIN {
+        m = m.replace(from, to);
+    }
+    m.replace("expected a map", "expected a table")
+}
+
+/// Quoted keys and strings may hold line breaks and other control
+/// characters; a message stays on one line with them escaped.
+fn one_line(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The key named by serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    message.trim().strip_prefix("missing field `")?.strip_suffix('`')
+}
+
+/// The key path written on `line` of a document that does not parse (so the
+/// parser cannot say): the table headers above the line, then the
+/// `key =` or header on the line itself. Lines are read one by one, so only
+/// a line that starts with a plain key or a header, outside any bracket or
+/// multi-line string, gets an answer.
+fn key_at_line(text: &str, line: usize) -> Option<String> {
+    let mut table = String::new();
+    let mut arrays: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut nesting = Nesting::default();
+    for (n, l) in text.lines().enumerate().take(line) {
+        let target = n + 1 == line;
+        let top = nesting.at_top();
+        nesting.scan(l);
+        let l = l.trim();
+        if !top {
+            if target {
+                return None;
+            }
+        } else if let Some((names, is_array)) = header_of(l) {
+            let mut path = String::new();
+            for (i, name) in names.iter().enumerate() {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+                let last = i + 1 == names.len();
+                if last && is_array {
+                    let count = arrays.entry(path.clone()).or_insert(0);
+                    *count += 1;
+                    path = format!("{path}[{}]", *count - 1);
+                } else if let Some(count) = arrays.get(&path) {
+                    path = format!("{path}[{}]", count - 1);
+                }
+            }
+            table = path;
+            if target {
+                return Some(table);
+            }
+        } else if target {
+            let (key, _) = l.split_once('=')?;
+            let names = dotted_key(key)?;
+            let mut path = table;
+            for name in names {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+            }
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// Where a line-by-line reader stands in a TOML document: inside how many
+/// open brackets and braces, and inside which multi-line string, if any.
+#[derive(Default)]
+struct Nesting {
+    depth: usize,
+    multiline: Option<&'static [u8]>,
+}
+
+impl Nesting {
+    fn at_top(&self) -> bool {
+        self.depth == 0 && self.multiline.is_none()
+    }
+
+    /// Moves past one line, skipping strings and comments.
+    fn scan(&mut self, line: &str) {
+        let b = line.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(close) = self.multiline {
+                if b[i..].starts_with(close) {
+                    self.multiline = None;
+                    i += close.len();
+                } else {
+                    i += if b[i] == b'\\' && close == b"\"\"\"" { 2 } else { 1 };
+                }
+                continue;
+            }
+            match b[i] {
+                b'#' => break,
+                q @ (b'"' | b'\'') => {
+                    let triple: &'static [u8] = if q == b'"' { b"\"\"\"" } else { b"'''" };
+                    if b[i..].starts_with(triple) {
+                        self.multiline = Some(triple);
+                        i += 3;
+                        continue;
+                    }
+                    i += 1;
+                    while i < b.len() && b[i] != q {
+                        i += if q == b'"' && b[i] == b'\\' { 2 } else { 1 };
+                    }
+                }
+                b'[' | b'{' => self.depth += 1,
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+}
+
+/// `[a.b]` or `[[a.b]]`, with nothing but a comment after it.
+fn header_of(line: &str) -> Option<(Vec<&str>, bool)> {
+    let (inner, rest, is_array) = if let Some(s) = line.strip_prefix("[[") {
+        let (inner, rest) = s.split_once("]]")?;
+        (inner, rest, true)
+    } else {
+        let (inner, rest) = line.strip_prefix('[')?.split_once(']')?;
+        (inner, rest, false)
+    };
+    let rest = rest.trim();
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
+    Some((dotted_key(inner)?, is_array))
+}
+
+/// The parts of a dotted key of bare words (`a.b`, `a . b`).
+fn dotted_key(key: &str) -> Option<Vec<&str>> {
+    key.split('.')
+        .map(|part| {
+            let part = part.trim();
+            let bare = !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            bare.then_some(part)
+        })
+        .collect()
 }
 
 fn line_of_offset(text: &str, offset: usize) -> usize {
@@ -290,11 +477,16 @@ fn line_of_key(text: &str, key: &str) -> Option<usize> {
             Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
             None => (part, None),
         };
-        let (k, v) = table.get_key_value(name)?;
+        let Some((k, v)) = table.get_key_value(name) else {
+            break;
+        };
         best = Some(k.span().start);
         let mut value = v;
         if let (Some(i), DeValue::Array(items)) = (index, value.get_ref()) {
-            value = items.get(i)?;
+            let Some(item) = items.get(i) else {
+                break;
+            };
+            value = item;
             best = Some(value.span().start);
         }
         match value.get_ref() {
@@ -312,23 +504,52 @@ fn duration(key: &str, text: &str) -> Check<SimTime> {
 fn positive_duration(key: &str, text: &str) -> Check<SimTime> {
     let d = duration(key, text)?;
     if d == SimTime::ZERO {
-        return invalid(key, format!("\"{text}\" must be more than zero"));
+        return invalid(key, format!("{text:?} must be more than zero"));
     }
     Ok(d)
 }
 
 fn probability(key: &str, p: f64) -> Check<f64> {
     if !(0.0..=1.0).contains(&p) {
-        return invalid(key, format!("{p} is not a probability; it must be between 0 and 1"));
+        return invalid(
+            key,
+            format!("{} is not a probability; it must be between 0 and 1", num(p)),
+        );
     }
     Ok(p)
 }
 
+/// A number as a message shows it: plain when short, `1e308` when not.
+fn num(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-6..1e15).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// Highest rate of new connections or re-adds per user per day: far past
+/// anything real, and low enough that sums of rates stay finite.
+const MAX_RATE: f64 = 1_000_000.0;
+
 fn rate(key: &str, r: f64) -> Check<f64> {
-    if !r.is_finite() || r < 0.0 {
-        return invalid(key, format!("{r} must be a rate of zero or more per user per day"));
+    if !(0.0..=MAX_RATE).contains(&r) {
+        return invalid(
+            key,
+            format!("{} must be a rate from 0 to {MAX_RATE} per user per day", num(r)),
+        );
     }
     Ok(r)
+}
+
+fn policy(key: &str, text: &str) -> Check<Policy> {
+    match Policy::ALL.into_iter().find(|p| p.key() == text) {
+        Some(p) => Ok(p),
+        None => {
+            let names: Vec<&str> = Policy::ALL.iter().map(|p| p.key()).collect();
+            invalid(key, format!("unknown policy {text:?}; use one of {}", names.join(", ")))
+        }
+    }
 }
 
 /// Which parameters each distribution takes, for messages.
@@ -388,7 +609,7 @@ fn num_param(key: &str, v: &Option<toml::Value>) -> Check<f64> {
         None => return invalid(key, "missing"),
     };
     if !x.is_finite() || x < 0.0 {
-        return invalid(key, format!("{x} must be a finite number of zero or more"));
+        return invalid(key, format!("{} must be a finite number of zero or more", num(x)));
     }
     Ok(x)
 }
@@ -398,20 +619,21 @@ fn sigma(key: &str, raw: &RawDist) -> Check<f64> {
     if s > 10.0 {
         return invalid(
             &format!("{key}.sigma"),
-            format!("{s} is too wide a spread (at most 10)"),
+            format!("{} is too wide a spread (at most 10)", num(s)),
         );
     }
     Ok(s)
 }
 
 const DURATION_DISTS: &str = "fixed, uniform, exponential, lognormal";
+const COUNT_DISTS: &str = "fixed, uniform, poisson, exponential, lognormal";
 
 /// A duration distribution; `positive` asks for a mean above zero.
 fn dist(key: &str, raw: &RawDist, positive: bool) -> Check<Dist> {
     if !matches!(raw.dist.as_str(), "fixed" | "uniform" | "exponential" | "lognormal") {
         return invalid(
             &format!("{key}.dist"),
-            format!("unknown distribution \"{}\"; use one of {DURATION_DISTS}", raw.dist),
+            format!("unknown distribution {:?}; use one of {DURATION_DISTS}", raw.dist),
         );
     }
     check_params(key, raw)?;
@@ -453,17 +675,29 @@ fn count_dist(key: &str, raw: &RawDist) -> Check<CountDist> {
     let whole = |k: &str, v: &Option<toml::Value>| -> Check<u32> {
         let x = num_param(k, v)?;
         if x.fract() != 0.0 || x > dist::MAX_COUNT as f64 {
-            return invalid(k, format!("{x} must be a whole number up to {}", dist::MAX_COUNT));
+            return invalid(
+                k,
+                format!("{} must be a whole number up to {}", num(x), dist::MAX_COUNT),
+            );
         }
         Ok(x as u32)
     };
     let bounded = |k: &str, v: &Option<toml::Value>| -> Check<f64> {
         let x = num_param(k, v)?;
         if x > dist::MAX_COUNT as f64 {
-            return invalid(k, format!("{x} is more than the limit of {}", dist::MAX_COUNT));
+            return invalid(k, format!("{} is more than the limit of {}", num(x), dist::MAX_COUNT));
         }
         Ok(x)
     };
+    if !matches!(
+        raw.dist.as_str(),
+        "fixed" | "uniform" | "poisson" | "exponential" | "lognormal"
+    ) {
+        return invalid(
+            &format!("{key}.dist"),
+            format!("unknown distribution {:?}; use one of {COUNT_DISTS}", raw.dist),
+        );
+    }
     check_params(key, raw)?;
     Ok(match raw.dist.as_str() {
         "fixed" => CountDist::Fixed(whole(&format!("{key}.value"), &raw.value)?),
@@ -481,7 +715,7 @@ fn count_dist(key: &str, raw: &RawDist) -> Check<CountDist> {
         "exponential" => CountDist::Exponential {
             mean: bounded(&format!("{key}.mean"), &raw.mean)?,
         },
-        "lognormal" => {
+        _ => {
             let median = bounded(&format!("{key}.median"), &raw.median)?;
             if median <= 0.0 {
                 return invalid(&format!("{key}.median"), "a lognormal median must be more than zero");
@@ -490,12 +724,6 @@ fn count_dist(key: &str, raw: &RawDist) -> Check<CountDist> {
                 mu: median.ln(),
                 sigma: sigma(key, raw)?,
             }
-        }
-        other => {
-            return invalid(
-                &format!("{key}.dist"),
-                format!("unknown distribution \"{other}\"; use one of fixed, uniform, poisson, exponential, lognormal"),
-            );
         }
     })
 }
@@ -537,7 +765,10 @@ fn choice(raw: &Option<std::collections::BTreeMap<String, f64>>) -> Check<Choice
     if (sum - 1.0).abs() > 1e-9 {
         return invalid(
             key,
-            format!("the shares sum to {sum}; outlook + third_party + ignore must sum to 1"),
+            format!(
+                "the shares sum to {}; outlook + third_party + ignore must sum to 1",
+                num(sum)
+            ),
         );
     }
     Ok(c)
@@ -649,7 +880,7 @@ fn validate(raw: RawScenario) -> Check<Scenario> {
             }
             changes.push(Change {
                 at,
-                policy: c.policy,
+                policy: policy(&ckey("policy"), &c.policy)?,
                 share: probability(&ckey("share"), c.share.unwrap_or(1.0))?,
             });
         }
@@ -669,7 +900,10 @@ fn validate(raw: RawScenario) -> Check<Scenario> {
             )?,
             readds_per_user_day: rate(&key("readds_per_user_day"), g.readds_per_user_day.unwrap_or(0.0))?,
             mdm_share: probability(&key("mdm_share"), g.mdm_share.unwrap_or(0.0))?,
-            policy: g.policy.unwrap_or(Policy::Unmanaged),
+            policy: match &g.policy {
+                Some(p) => policy(&key("policy"), p)?,
+                None => Policy::Unmanaged,
+            },
             changes,
         });
     }

@@ -2,7 +2,6 @@
 //! Types here only say which keys exist; `validate` turns them into the
 //! domain types and checks every value.
 
-use crate::model::Policy;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -75,7 +74,8 @@ pub struct RawGroup {
     pub activations_per_user_day: Option<f64>,
     pub readds_per_user_day: Option<f64>,
     pub mdm_share: Option<f64>,
-    pub policy: Option<Policy>,
+    /// Kept as text so that a wrong policy gets a message naming the four.
+    pub policy: Option<String>,
     #[serde(default)]
     pub changes: Vec<RawChange>,
 }
@@ -84,6 +84,6 @@ pub struct RawGroup {
 #[serde(deny_unknown_fields)]
 pub struct RawChange {
     pub at: String,
-    pub policy: Policy,
+    pub policy: String,
     pub share: Option<f64>,
 }
