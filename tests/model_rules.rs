@@ -208,7 +208,10 @@ fn prompt_once_switch_does_not_prompt_previously_configured_connections() {
     let r = run(&sc.toml(), &[]);
     assert!(metric(&r.out, "readds") > 50);
     assert_eq!(metric(&r.out, "quarantines"), 0);
-    assert!(metric(&r.out, "evaluations") > 0, "a managed policy evaluates every request");
+    assert!(
+        metric(&r.out, "evaluations") > 0,
+        "a managed policy evaluates every request"
+    );
 }
 
 #[test]
