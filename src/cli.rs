@@ -173,6 +173,6 @@ fn validate_command(path: &Path) -> anyhow::Result<()> {
     println!("  tenants       {}", size.tenants);
     println!("  users         ~{:.0} (expected)", size.users);
     println!("  connections   ~{:.0} (expected at t=0)", size.connections);
-    println!("  events        ~{:.0} per replication (expected)", size.events);
+    println!("  events        ~{:.0} per replication (estimate)", size.events);
     Ok(())
 }

@@ -120,6 +120,34 @@ pub struct TenantGroup {
     pub changes: Vec<Change>,
 }
 
+impl TenantGroup {
+    /// Average share of the horizon that the group's (non-MDM) tenants
+    /// spend under a managed policy, over the nested stages of its changes.
+    pub fn managed_fraction(&self, horizon: SimTime) -> f64 {
+        // Tenants in rank band (lo, hi] of the rollout order see exactly the
+        // changes whose share exceeds lo.
+        let mut edges: Vec<f64> = self.changes.iter().map(|c| c.share).chain([0.0, 1.0]).collect();
+        edges.sort_by(f64::total_cmp);
+        edges.dedup();
+        let mut fraction = 0.0;
+        for band in edges.windows(2) {
+            let (lo, hi) = (band[0], band[1]);
+            let (mut policy, mut since, mut managed_us) = (self.policy, 0u64, 0u64);
+            for c in self.changes.iter().filter(|c| c.share > lo) {
+                if policy != Policy::Unmanaged {
+                    managed_us += c.at.0 - since;
+                }
+                (policy, since) = (c.policy, c.at.0);
+            }
+            if policy != Policy::Unmanaged {
+                managed_us += horizon.0 - since;
+            }
+            fraction += (hi - lo) * managed_us as f64 / horizon.0 as f64;
+        }
+        fraction
+    }
+}
+
 /// A policy change for a share of a group's tenants.
 #[derive(Clone, Debug)]
 pub struct Change {
@@ -140,7 +168,8 @@ pub struct Size {
     pub users: f64,
     /// Expected connections at t=0.
     pub connections: f64,
-    /// Expected events of one replication.
+    /// Expected events of one replication: a rough estimate that leaves out
+    /// the faster polling of quarantined and blocked connections.
     pub events: f64,
 }
 
@@ -256,18 +285,17 @@ impl Scenario {
         for g in &self.groups {
             let users = g.count as f64 * g.users.mean();
             let conns = users * g.devices_per_user.mean();
-            let arrivals = users * days * (g.activations_per_user_day + g.readds_per_user_day);
+            let activations = users * days * g.activations_per_user_day;
+            let readds = users * days * g.readds_per_user_day;
             size.tenants += g.count as u64;
             size.users += users;
             size.connections += conns;
-            // A poll is one event; in a managed tenant its evaluation adds a
-            // completion. Arrivals add their own event and a poll chain.
-            let per_poll = if g.policy == Policy::Unmanaged && g.changes.is_empty() {
-                1.0
-            } else {
-                2.0
-            };
-            size.events += (conns + arrivals / 2.0) * polls_per_conn * per_poll + arrivals * 2.0;
+            // Activations add devices at a steady rate: half of them on average
+            // over the horizon. Every poll is an event; where the policy is
+            // managed its evaluation adds a completion event.
+            let polls = (conns + activations / 2.0) * polls_per_conn;
+            let managed = (1.0 - g.mdm_share) * g.managed_fraction(self.horizon);
+            size.events += polls * (1.0 + managed) + (activations + readds) * (2.0 + managed);
         }
         size
     }

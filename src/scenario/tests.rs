@@ -730,3 +730,23 @@ fn the_expected_size_counts_every_group() {
     assert_eq!(size.connections, 200.0 + 20.0);
     assert!(size.events > 0.0 && size.events.is_finite());
 }
+
+#[test]
+fn managed_fraction_follows_nested_stages() {
+    let text = MIN.replace("horizon = \"3d\"", "horizon = \"4d\"")
+        + r#"policy = "unmanaged"
+mdm_share = 0.5
+[[tenants.changes]]
+at = "1d"
+policy = "any_app_prompt_always"
+share = 0.5
+[[tenants.changes]]
+at = "3d"
+policy = "unmanaged"
+share = 1.0
+"#;
+    let sc = Scenario::parse(&text, "m.toml").unwrap();
+    // Half the tenants are managed from day 1 to day 3 of 4: 0.5 × 2/4.
+    let f = sc.groups[0].managed_fraction(sc.horizon);
+    assert!((f - 0.25).abs() < 1e-12, "{f}");
+}
