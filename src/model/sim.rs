@@ -617,18 +617,7 @@ impl<'a> PoolSim<'a> {
         };
         self.set_state(device, slot, state);
         match state {
-            State::Blocked => {
-                let (flow, plan) = self.start_flow(device);
-                let outcome = if plan.switch {
-                    Outcome::Switched
-                } else {
-                    Outcome::Blocked
-                };
-                self.open_episode(device, Cohort::New, outcome);
-                if plan.switch {
-                    self.schedule(self.now + plan.switch_delay, Event::OutlookReady { device, flow });
-                }
-            }
+            State::Blocked => self.start_block(device, Cohort::New),
             State::Quarantined => {
                 // A new connection has never synced: quarantined from activation.
                 self.devices[device as usize].flags |= PROMPTED;
@@ -885,16 +874,22 @@ impl<'a> PoolSim<'a> {
             if d.conn[App::Outlook.slot()].state != State::Empty {
                 continue; // mail still reaches this device through Outlook
             }
-            let (flow, plan) = self.start_flow(device);
-            let outcome = if plan.switch {
-                Outcome::Switched
-            } else {
-                Outcome::Blocked
-            };
-            self.open_episode(device, Cohort::Existing, outcome);
-            if plan.switch {
-                self.schedule(self.now + plan.switch_delay, Event::OutlookReady { device, flow });
-            }
+            self.start_block(device, Cohort::Existing);
+        }
+    }
+
+    /// A third-party connection was just blocked: the person waits for mail
+    /// and, with probability `blocked_switch`, sets up Outlook later.
+    fn start_block(&mut self, device: u32, cohort: Cohort) {
+        let (flow, plan) = self.start_flow(device);
+        let outcome = if plan.switch {
+            Outcome::Switched
+        } else {
+            Outcome::Blocked
+        };
+        self.open_episode(device, cohort, outcome);
+        if plan.switch {
+            self.schedule(self.now + plan.switch_delay, Event::OutlookReady { device, flow });
         }
     }
 
