@@ -1,14 +1,11 @@
 //! The command line: `mailsim run` and `mailsim validate` (SPEC §4).
 
 use crate::error::BadInput;
-use crate::output::json::{RunInfo, run_json};
-use crate::output::{csv, write_atomically};
+use crate::output::json::RunInfo;
+use crate::output::{write_atomically, write_results};
 use crate::run::{RunOptions, RunResult, run};
 use crate::scenario::Scenario;
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -73,26 +70,6 @@ pub fn default_out(scenario: &Path) -> anyhow::Result<PathBuf> {
         ))
     })?;
     Ok(Path::new("output").join(stem))
-}
-
-fn write_file(dir: &Path, name: &str, f: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let path = dir.join(name);
-    let mut w = BufWriter::new(File::create(&path).with_context(|| format!("cannot create {}", path.display()))?);
-    f(&mut w).with_context(|| format!("cannot write {}", path.display()))?;
-    w.flush().with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
-/// Writes every result file into `dir`.
-pub fn write_results(dir: &Path, sc: &Scenario, result: &RunResult, info: &RunInfo) -> anyhow::Result<()> {
-    write_file(dir, "summary.csv", |w| Ok(csv::write_summary(result, w)?))?;
-    write_file(dir, "sync_delay.csv", |w| Ok(csv::write_sync_delay(result, w)?))?;
-    write_file(dir, "evaluator.csv", |w| Ok(csv::write_evaluator(result, w)?))?;
-    write_file(dir, "timeseries.csv", |w| Ok(csv::write_timeseries(result, sc, w)?))?;
-    write_file(dir, "run.json", |w| {
-        Ok(w.write_all(run_json(sc, result, info).as_bytes())?)
-    })?;
-    Ok(())
 }
 
 fn run_command(args: &RunArgs) -> anyhow::Result<()> {

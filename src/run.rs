@@ -18,8 +18,19 @@ pub struct Replication {
     pub load: PoolStats,
     /// Per-bucket series over all pools.
     pub series: TimeSeries,
-    /// Evaluator load of each pool, sorted by pool number.
-    pub pools: Vec<(u32, PoolStats)>,
+    /// Each pool's own load and time series, sorted by pool number.
+    pub pools: Vec<PoolPart>,
+}
+
+/// One pool's share of a replication's results.
+#[derive(Clone, Debug)]
+pub struct PoolPart {
+    /// Pool number.
+    pub pool: u32,
+    /// Its evaluator load.
+    pub load: PoolStats,
+    /// Its time series.
+    pub series: TimeSeries,
 }
 
 impl Replication {
@@ -28,8 +39,12 @@ impl Replication {
             counters: r.counters,
             delays: r.delays,
             load: r.load.clone(),
-            series: r.series,
-            pools: vec![(r.pool, r.load)],
+            series: r.series.clone(),
+            pools: vec![PoolPart {
+                pool: r.pool,
+                load: r.load,
+                series: r.series,
+            }],
         }
     }
 
@@ -43,9 +58,10 @@ impl Replication {
     /// Adds another replication (pool by pool).
     pub fn merge(&mut self, o: &Replication) {
         self.merge_totals(o);
-        for ((pa, a), (pb, b)) in self.pools.iter_mut().zip(&o.pools) {
-            debug_assert_eq!(pa, pb);
-            a.merge(b);
+        for (a, b) in self.pools.iter_mut().zip(&o.pools) {
+            debug_assert_eq!(a.pool, b.pool);
+            a.load.merge(&b.load);
+            a.series.merge(&b.series);
         }
     }
 
@@ -83,7 +99,7 @@ pub fn run_replication(sc: &Scenario, rep: u32) -> Replication {
         .reduce_with(Replication::merge_pools)
         .expect("a scenario has at least one pool");
     // Merging is exact whatever the order; only the pool list needs sorting.
-    rep.pools.sort_by_key(|(pool, _)| *pool);
+    rep.pools.sort_by_key(|p| p.pool);
     rep
 }
 

@@ -182,8 +182,8 @@ pub fn write_evaluator(run: &RunResult, w: &mut dyn Write) -> csv::Result<()> {
         "response_p99_ms",
     ])?;
     for (rep, r) in labelled(run) {
-        for (pool, stats) in &r.pools {
-            out.write_record(pool_row(&rep, &pool.to_string(), stats))?;
+        for p in &r.pools {
+            out.write_record(pool_row(&rep, &p.pool.to_string(), &p.load))?;
         }
         out.write_record(pool_row(&rep, "all", &r.load))?;
     }
@@ -204,11 +204,13 @@ pub fn write_timeseries(run: &RunResult, sc: &Scenario, w: &mut dyn Write) -> cs
         "quarantined",
         "blocked",
         "wait_p99_ms",
+        "wait_p50_ms",
     ])?;
     for (rep, r) in labelled(run) {
         let s = &r.series;
         for b in 0..s.len() {
             let p99 = s.wait[b].quantile(0.99).map(ms).unwrap_or_default();
+            let p50 = s.wait[b].quantile(0.5).map(ms).unwrap_or_default();
             out.write_record([
                 rep.clone(),
                 secs(b as u64 * sc.bucket.0),
@@ -219,6 +221,123 @@ pub fn write_timeseries(run: &RunResult, sc: &Scenario, w: &mut dyn Write) -> cs
                 s.quarantined[b].to_string(),
                 s.blocked[b].to_string(),
                 p99,
+                p50,
+            ])?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `timeseries_pools.csv`: each pool's load over time, all replications merged.
+pub fn write_pool_timeseries(run: &RunResult, sc: &Scenario, w: &mut dyn Write) -> csv::Result<()> {
+    let mut out = writer(w);
+    out.write_record([
+        "replication",
+        "pool",
+        "t_s",
+        "evaluations",
+        "rejected",
+        "wait_p50_ms",
+        "wait_p99_ms",
+    ])?;
+    for p in &run.all.pools {
+        let s = &p.series;
+        for b in 0..s.len() {
+            out.write_record([
+                "all".to_string(),
+                p.pool.to_string(),
+                secs(b as u64 * sc.bucket.0),
+                s.evaluations[b].to_string(),
+                s.rejected[b].to_string(),
+                s.wait[b].quantile(0.5).map(ms).unwrap_or_default(),
+                s.wait[b].quantile(0.99).map(ms).unwrap_or_default(),
+            ])?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Delays at which `sync_delay_cdf.csv` gives the share synced: 20 per
+/// decade from 1 ms up to the horizon.
+fn cdf_grid(horizon_us: u64) -> Vec<u64> {
+    let mut grid = Vec::new();
+    let mut k = 0;
+    loop {
+        let us = (1e3 * 10f64.powf(k as f64 / 20.0)).round() as u64;
+        if us >= horizon_us {
+            grid.push(horizon_us);
+            return grid;
+        }
+        grid.push(us);
+        k += 1;
+    }
+}
+
+/// `sync_delay_cdf.csv`: for each policy × cohort × outcome (all
+/// replications merged), the share of its connections synced within each
+/// delay. Connections never synced keep the curve below 1.
+pub fn write_sync_delay_cdf(run: &RunResult, sc: &Scenario, w: &mut dyn Write) -> csv::Result<()> {
+    let mut out = writer(w);
+    out.write_record(["replication", "policy", "cohort", "outcome", "delay_s", "share"])?;
+    let grid = cdf_grid(sc.horizon.0);
+    for ((policy, cohort, outcome), cell) in run.all.delays.cells() {
+        for &d in &grid {
+            let within = cell.hist.count_between(0, d);
+            out.write_record([
+                "all",
+                policy.key(),
+                cohort.key(),
+                outcome.key(),
+                &secs(d),
+                &format!("{:.6}", within as f64 / cell.count.max(1) as f64),
+            ])?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `outcomes.csv`: each outcome across policies and cohorts: how many, what
+/// share of all sync-delay records, and how long they waited.
+pub fn write_outcomes(run: &RunResult, w: &mut dyn Write) -> csv::Result<()> {
+    let mut out = writer(w);
+    out.write_record([
+        "replication",
+        "outcome",
+        "count",
+        "synced",
+        "share",
+        "mean_s",
+        "p50_s",
+        "p99_s",
+        "max_s",
+    ])?;
+    for (rep, r) in labelled(run) {
+        let total: u64 = Outcome::ALL.iter().map(|&o| r.delays.outcome_count(o)).sum();
+        for outcome in Outcome::ALL {
+            let Some(cell) = r.delays.merged_outcome(outcome) else {
+                continue;
+            };
+            let synced = cell.synced() > 0;
+            let q = |q: f64| {
+                if synced {
+                    secs(cell.hist.value_at_quantile(q))
+                } else {
+                    String::new()
+                }
+            };
+            out.write_record([
+                rep.as_str(),
+                outcome.key(),
+                &cell.count.to_string(),
+                &cell.synced().to_string(),
+                &format!("{:.6}", cell.count as f64 / total.max(1) as f64),
+                &if synced { secs_f(cell.mean_us()) } else { String::new() },
+                &q(0.5),
+                &q(0.99),
+                &if synced { secs(cell.max_us) } else { String::new() },
             ])?;
         }
     }
@@ -229,6 +348,15 @@ pub fn write_timeseries(run: &RunResult, sc: &Scenario, w: &mut dyn Write) -> cs
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cdf_grid_spans_milliseconds_to_the_horizon() {
+        let g = cdf_grid(86_400_000_000);
+        assert_eq!(g[0], 1_000);
+        assert_eq!(g[20], 10_000);
+        assert_eq!(*g.last().unwrap(), 86_400_000_000);
+        assert!(g.windows(2).all(|w| w[0] < w[1]));
+    }
 
     #[test]
     fn seconds_are_exact_and_short() {

@@ -4,5 +4,45 @@
 pub mod csv;
 pub mod folder;
 pub mod json;
+pub mod results;
 
 pub use folder::write_atomically;
+
+use crate::run::RunResult;
+use crate::scenario::Scenario;
+use anyhow::Context;
+use json::{RunInfo, run_json};
+use results::SCENARIO_COPY;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+fn write_file(dir: &Path, name: &str, f: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let path = dir.join(name);
+    let mut w = BufWriter::new(File::create(&path).with_context(|| format!("cannot create {}", path.display()))?);
+    f(&mut w).with_context(|| format!("cannot write {}", path.display()))?;
+    w.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes every result file into `dir`, and a copy of the scenario so
+/// that `mailsim report` can redraw from the folder alone.
+pub fn write_results(dir: &Path, sc: &Scenario, result: &RunResult, info: &RunInfo) -> anyhow::Result<()> {
+    write_file(dir, "summary.csv", |w| Ok(csv::write_summary(result, w)?))?;
+    write_file(dir, "sync_delay.csv", |w| Ok(csv::write_sync_delay(result, w)?))?;
+    write_file(dir, "evaluator.csv", |w| Ok(csv::write_evaluator(result, w)?))?;
+    write_file(dir, "timeseries.csv", |w| Ok(csv::write_timeseries(result, sc, w)?))?;
+    write_file(dir, "timeseries_pools.csv", |w| {
+        Ok(csv::write_pool_timeseries(result, sc, w)?)
+    })?;
+    write_file(dir, "sync_delay_cdf.csv", |w| {
+        Ok(csv::write_sync_delay_cdf(result, sc, w)?)
+    })?;
+    write_file(dir, "outcomes.csv", |w| Ok(csv::write_outcomes(result, w)?))?;
+    write_file(dir, "run.json", |w| {
+        Ok(w.write_all(run_json(sc, result, info).as_bytes())?)
+    })?;
+    let copy = dir.join(SCENARIO_COPY);
+    std::fs::copy(&info.file, &copy).with_context(|| format!("cannot copy {} to {}", info.file, copy.display()))?;
+    Ok(())
+}

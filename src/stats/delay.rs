@@ -179,6 +179,23 @@ impl SyncDelays {
             .filter_map(|(i, c)| c.as_ref().map(|c| (cell_key(i), c)))
     }
 
+    /// All cells of one outcome merged across policies and cohorts.
+    pub fn merged_outcome(&self, outcome: Outcome) -> Option<DelayCell> {
+        let mut merged: Option<DelayCell> = None;
+        for (_, cell) in self.cells().filter(|((_, _, o), _)| *o == outcome) {
+            match &mut merged {
+                None => merged = Some(cell.clone()),
+                Some(m) => {
+                    m.count += cell.count;
+                    m.sum_us += cell.sum_us;
+                    m.max_us = m.max_us.max(cell.max_us);
+                    add_histogram(&mut m.hist, &cell.hist);
+                }
+            }
+        }
+        merged
+    }
+
     /// Connections counted with this outcome, across policies and cohorts.
     pub fn outcome_count(&self, outcome: Outcome) -> u64 {
         self.cells()

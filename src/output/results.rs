@@ -1,0 +1,311 @@
+//! An output folder read back: everything the charts, the HTML report and
+//! the terminal summary show comes from the files, so `mailsim report DIR`
+//! rebuilds them exactly as `run` first drew them.
+
+use crate::error::BadInput;
+use crate::scenario::Scenario;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+
+/// `summary.csv` row.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SummaryRow {
+    pub replication: String,
+    pub metric: String,
+    pub value: u64,
+}
+
+/// `sync_delay.csv` row.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DelayRow {
+    pub replication: String,
+    pub policy: String,
+    pub cohort: String,
+    pub outcome: String,
+    pub count: u64,
+    pub synced: u64,
+    pub mean_s: Option<f64>,
+    pub p50_s: Option<f64>,
+    pub p90_s: Option<f64>,
+    pub p99_s: Option<f64>,
+    pub p999_s: Option<f64>,
+    pub max_s: Option<f64>,
+}
+
+/// `sync_delay_cdf.csv` row: share of a cell's connections synced within `delay_s`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CdfRow {
+    pub replication: String,
+    pub policy: String,
+    pub cohort: String,
+    pub outcome: String,
+    pub delay_s: f64,
+    pub share: f64,
+}
+
+/// `outcomes.csv` row.
+#[derive(Clone, Debug, Deserialize)]
+pub struct OutcomeRow {
+    pub replication: String,
+    pub outcome: String,
+    pub count: u64,
+    pub synced: u64,
+    pub share: f64,
+    pub mean_s: Option<f64>,
+    pub p50_s: Option<f64>,
+    pub p99_s: Option<f64>,
+    pub max_s: Option<f64>,
+}
+
+/// `evaluator.csv` row.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EvaluatorRow {
+    pub replication: String,
+    pub pool: String,
+    pub arrivals: u64,
+    pub served: u64,
+    pub rejected: u64,
+    pub utilization: f64,
+    pub queue_mean: f64,
+    pub queue_max: u64,
+    pub wait_mean_ms: Option<f64>,
+    pub wait_p50_ms: Option<f64>,
+    pub wait_p99_ms: Option<f64>,
+    pub wait_p999_ms: Option<f64>,
+    pub response_p99_ms: Option<f64>,
+}
+
+/// `timeseries.csv` row.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SeriesRow {
+    pub replication: String,
+    pub t_s: f64,
+    pub evaluations: u64,
+    pub rejected: u64,
+    pub prompts: u64,
+    pub syncs: u64,
+    pub quarantined: u64,
+    pub blocked: u64,
+    pub wait_p99_ms: Option<f64>,
+    pub wait_p50_ms: Option<f64>,
+}
+
+/// `timeseries_pools.csv` row.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PoolSeriesRow {
+    pub replication: String,
+    pub pool: u32,
+    pub t_s: f64,
+    pub evaluations: u64,
+    pub rejected: u64,
+    pub wait_p50_ms: Option<f64>,
+    pub wait_p99_ms: Option<f64>,
+}
+
+/// The parts of `run.json` the report shows.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RunMeta {
+    pub mailsim_version: String,
+    pub scenario: RunScenario,
+    pub threads: usize,
+    pub wall_s: f64,
+    pub events: u64,
+    pub requests: u64,
+    pub requests_per_s: f64,
+}
+
+/// `run.json` → `scenario`: the effective settings of the run.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RunScenario {
+    pub name: String,
+    pub file: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub horizon_s: f64,
+    pub bucket_s: f64,
+    pub pools: u32,
+    pub servers_per_pool: u32,
+    pub tenants: u64,
+}
+
+/// A policy change as the report shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeMark {
+    /// When, in seconds.
+    pub at_s: f64,
+    /// Group, share and policy, e.g. "smb 50% → any_app_prompt_always".
+    pub label: String,
+}
+
+/// Everything in an output folder.
+#[derive(Clone, Debug)]
+pub struct Results {
+    /// The folder.
+    pub dir: PathBuf,
+    /// run.json.
+    pub run: RunMeta,
+    /// The scenario as run (`scenario.toml`, seed and replications from run.json).
+    pub scenario: Scenario,
+    pub summary: Vec<SummaryRow>,
+    pub sync_delay: Vec<DelayRow>,
+    pub sync_cdf: Vec<CdfRow>,
+    pub outcomes: Vec<OutcomeRow>,
+    pub evaluator: Vec<EvaluatorRow>,
+    pub series: Vec<SeriesRow>,
+    pub pool_series: Vec<PoolSeriesRow>,
+}
+
+fn bad(path: &Path, what: impl std::fmt::Display) -> anyhow::Error {
+    BadInput(format!("{}: {what}", path.display())).into()
+}
+
+fn read_csv<T: DeserializeOwned>(dir: &Path, name: &str) -> anyhow::Result<Vec<T>> {
+    let path = dir.join(name);
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(&path, format!("cannot read: {e}")))?;
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| row.map_err(|e| bad(&path, format!("row {}: {e}", i + 2))))
+        .collect()
+}
+
+/// Name of the scenario copy in an output folder.
+pub const SCENARIO_COPY: &str = "scenario.toml";
+
+impl Results {
+    /// Reads an output folder written by `mailsim run`.
+    pub fn load(dir: &Path) -> anyhow::Result<Results> {
+        if !dir.is_dir() {
+            return Err(bad(dir, "not an output folder of mailsim run"));
+        }
+        let json_path = dir.join("run.json");
+        let json = std::fs::read_to_string(&json_path).map_err(|e| bad(&json_path, format!("cannot read: {e}")))?;
+        let run: RunMeta = serde_json::from_str(&json).map_err(|e| bad(&json_path, e))?;
+        let mut scenario = Scenario::load(&dir.join(SCENARIO_COPY))?;
+        scenario.seed = run.scenario.seed;
+        scenario.replications = run.scenario.replications;
+        Ok(Results {
+            dir: dir.to_path_buf(),
+            run,
+            scenario,
+            summary: read_csv(dir, "summary.csv")?,
+            sync_delay: read_csv(dir, "sync_delay.csv")?,
+            sync_cdf: read_csv(dir, "sync_delay_cdf.csv")?,
+            outcomes: read_csv(dir, "outcomes.csv")?,
+            evaluator: read_csv(dir, "evaluator.csv")?,
+            series: read_csv(dir, "timeseries.csv")?,
+            pool_series: read_csv(dir, "timeseries_pools.csv")?,
+        })
+    }
+
+    /// A summary metric of the merged replications (0 when absent).
+    pub fn metric(&self, name: &str) -> u64 {
+        self.summary
+            .iter()
+            .find(|r| r.replication == "all" && r.metric == name)
+            .map_or(0, |r| r.value)
+    }
+
+    /// The merged time series (replication `all`).
+    pub fn merged_series(&self) -> impl Iterator<Item = &SeriesRow> {
+        self.series.iter().filter(|r| r.replication == "all")
+    }
+
+    /// The time series of each replication, in order (empty with one replication).
+    pub fn replication_series(&self) -> Vec<Vec<&SeriesRow>> {
+        if self.run.scenario.replications < 2 {
+            return Vec::new();
+        }
+        (0..self.run.scenario.replications)
+            .map(|i| {
+                let rep = i.to_string();
+                self.series.iter().filter(|r| r.replication == rep).collect()
+            })
+            .collect()
+    }
+
+    /// Evaluator rows of the merged replications: each pool, then `all`.
+    pub fn merged_pools(&self) -> impl Iterator<Item = &EvaluatorRow> {
+        self.evaluator.iter().filter(|r| r.replication == "all")
+    }
+
+    /// The merged row of all pools.
+    pub fn evaluator_all(&self) -> Option<&EvaluatorRow> {
+        self.merged_pools().find(|r| r.pool == "all")
+    }
+
+    /// Merged outcome rows.
+    pub fn merged_outcomes(&self) -> impl Iterator<Item = &OutcomeRow> {
+        self.outcomes.iter().filter(|r| r.replication == "all")
+    }
+
+    /// Highest evaluation arrival rate of any bucket, per second (merged replications, averaged).
+    pub fn peak_evaluations_per_s(&self) -> f64 {
+        let reps = self.run.scenario.replications.max(1) as f64;
+        let bucket = self.run.scenario.bucket_s;
+        self.merged_series()
+            .map(|r| r.evaluations as f64 / reps / bucket)
+            .fold(0.0, f64::max)
+    }
+
+    /// Every policy change of the scenario, in time order.
+    pub fn changes(&self) -> Vec<ChangeMark> {
+        let mut marks: Vec<ChangeMark> = self
+            .scenario
+            .groups
+            .iter()
+            .flat_map(|g| {
+                g.changes.iter().map(move |c| ChangeMark {
+                    at_s: c.at.as_secs_f64(),
+                    label: format!("{} {:.0}% → {}", g.name, c.share * 100.0, c.policy),
+                })
+            })
+            .collect();
+        marks.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+        marks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::json::RunInfo;
+    use crate::run::{RunOptions, run};
+
+    /// Runs a small scenario into a temporary folder and reads it back.
+    pub(crate) fn sample(scenario_file: &str) -> (tempfile::TempDir, Results) {
+        let sc = Scenario::load(Path::new(scenario_file)).unwrap();
+        let result = run(&sc, &RunOptions { threads: 1 }).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let info = RunInfo {
+            file: scenario_file.into(),
+            threads: 1,
+            wall: std::time::Duration::from_millis(5),
+        };
+        crate::output::write_results(dir.path(), &sc, &result, &info).unwrap();
+        let results = Results::load(dir.path()).unwrap();
+        (dir, results)
+    }
+
+    #[test]
+    fn an_output_folder_reads_back_whole() {
+        let (_dir, r) = sample("tests/data/small.toml");
+        assert_eq!(r.run.scenario.name, r.scenario.name);
+        assert!(r.metric("prompts") > 0);
+        assert_eq!(r.metric("tenants"), 12);
+        assert!(r.evaluator_all().unwrap().arrivals > 0);
+        assert!(!r.sync_cdf.is_empty() && !r.pool_series.is_empty());
+        assert_eq!(r.changes().len(), 1);
+        let shares: f64 = r.merged_outcomes().map(|o| o.share).sum();
+        assert!((shares - 1.0).abs() < 1e-5, "{shares}");
+    }
+
+    #[test]
+    fn a_folder_that_is_not_an_output_is_bad_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Results::load(dir.path()).unwrap_err();
+        assert_eq!(crate::error::exit_code(&err), 2);
+        assert!(err.to_string().contains("run.json"), "{err}");
+    }
+}
