@@ -47,10 +47,10 @@ fn whole_pool(c: &mut Criterion) {
     group.sample_size(10);
     for tenants in [200u32, 2_000, 20_000] {
         let sc = scenario(tenants);
-        let requests = run_replication(&sc, 0).counters.requests;
+        let requests = run_replication(&sc, 0, None).counters.requests;
         group.throughput(Throughput::Elements(requests));
         group.bench_with_input(BenchmarkId::new("requests", tenants * 48), &sc, |b, sc| {
-            b.iter(|| black_box(run_replication(sc, 0).counters.requests))
+            b.iter(|| black_box(run_replication(sc, 0, None).counters.requests))
         });
     }
     group.finish();

@@ -1,13 +1,8 @@
-//! The command line: `mailsim run` and `mailsim validate` (SPEC §4).
+//! The command line (SPEC §4): clap definitions only; each subcommand's
+//! work lives in `cmd/`.
 
-use crate::error::BadInput;
-use crate::output::json::RunInfo;
-use crate::output::{write_atomically, write_results};
-use crate::run::{RunOptions, RunResult, run};
-use crate::scenario::Scenario;
-use clap::{Args, Parser, Subcommand};
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
 
 /// mailsim: simulate mobile-mail-app policies, prompts, quarantines and the
 /// load they put on the quarantine evaluation service.
@@ -22,13 +17,33 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run a scenario and write CSV results into an output folder.
+    /// Run a scenario; write CSV results, charts and an HTML report into an output folder.
     Run(RunArgs),
     /// Check a scenario file and print its expected size.
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Redraw the charts and HTML report of an earlier run from its CSV files.
+    Report {
+        /// An output folder written by `mailsim run`.
+        dir: PathBuf,
+        /// How to print the summary.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+/// How the end-of-run summary is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Text,
+    /// JSON for scripts.
+    Json,
 }
 
 /// Arguments of `mailsim run`.
@@ -48,7 +63,10 @@ pub struct RunArgs {
     /// Worker threads [default: one per core]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<u64>,
-    /// Print nothing but errors.
+    /// How to print the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print nothing but errors (no progress bar, no summary).
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -56,100 +74,17 @@ pub struct RunArgs {
 /// Runs the parsed command.
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Run(args) => run_command(&args),
-        Command::Validate { scenario } => validate_command(&scenario),
+        Command::Run(args) => crate::cmd::run::run(&args),
+        Command::Validate { scenario } => crate::cmd::validate::run(&scenario),
+        Command::Report { dir, format, quiet } => crate::cmd::report::run(&dir, format, quiet),
     }
 }
 
-/// `output/<stem>` for a scenario path.
-pub fn default_out(scenario: &Path) -> anyhow::Result<PathBuf> {
-    let stem = scenario.file_stem().ok_or_else(|| {
-        BadInput(format!(
-            "{}: cannot name an output folder after this path; use --out",
-            scenario.display()
-        ))
-    })?;
-    Ok(Path::new("output").join(stem))
-}
-
-fn run_command(args: &RunArgs) -> anyhow::Result<()> {
-    let mut sc = Scenario::load(&args.scenario)?;
-    if let Some(seed) = args.seed {
-        sc.seed = seed;
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
-    if let Some(r) = args.replications {
-        sc.replications = r;
-    }
-    let out = match &args.out {
-        Some(o) => o.clone(),
-        None => default_out(&args.scenario)?,
-    };
-    let threads = args.threads.map(|t| t as usize).unwrap_or(0);
-    let started = Instant::now();
-    let result = run(&sc, &RunOptions { threads })?;
-    let info = RunInfo {
-        file: args.scenario.display().to_string(),
-        threads: if threads == 0 {
-            rayon::current_num_threads()
-        } else {
-            threads
-        },
-        wall: started.elapsed(),
-    };
-    write_atomically(&out, |dir| write_results(dir, &sc, &result, &info))?;
-    if !args.quiet {
-        print_summary(&sc, &result, &info, &out);
-    }
-    Ok(())
-}
-
-fn print_summary(sc: &Scenario, result: &RunResult, info: &RunInfo, out: &Path) {
-    let c = &result.all.counters;
-    let load = &result.all.load;
-    let wall = info.wall.as_secs_f64().max(1e-9);
-    println!(
-        "{}: {} replication(s) of {} simulated",
-        sc.name, sc.replications, sc.horizon
-    );
-    println!(
-        "  population   {} tenants, {} users, {} connections",
-        c.tenants, c.users, c.connections_initial
-    );
-    println!("  prompts      {} ({} quarantines)", c.prompts, c.quarantines);
-    println!(
-        "  evaluator    {} evaluations, {} rejected, utilization {:.1}%",
-        c.evaluations,
-        c.evaluations_rejected,
-        load.utilization() * 100.0
-    );
-    println!(
-        "  speed        {} events, {} requests in {:.2} s ({:.2} M requests/s, {} threads)",
-        c.events,
-        c.requests,
-        wall,
-        c.requests as f64 / wall / 1e6,
-        info.threads
-    );
-    println!("  results      {}", out.display());
-}
-
-fn validate_command(path: &Path) -> anyhow::Result<()> {
-    let sc = Scenario::load(path)?;
-    let size = sc.expected_size();
-    println!("{}: valid", path.display());
-    println!("  name          {}", sc.name);
-    println!(
-        "  horizon       {} (bucket {}), {} replication(s), seed {}",
-        sc.horizon, sc.bucket, sc.replications, sc.seed
-    );
-    println!(
-        "  evaluator     {} pool(s) × {} servers",
-        sc.evaluator.pools, sc.evaluator.servers
-    );
-    println!("  groups        {}", sc.groups.len());
-    println!("  tenants       {}", size.tenants);
-    println!("  users         ~{:.0} (expected)", size.users);
-    println!("  connections   ~{:.0} (expected at t=0)", size.connections);
-    println!("  events        ~{:.0} per replication (estimate)", size.events);
-    Ok(())
 }

@@ -10,6 +10,7 @@
 //! run.json) and [`cli`].
 
 pub mod cli;
+pub mod cmd;
 pub mod engine;
 pub mod error;
 pub mod model;

@@ -6,6 +6,8 @@ use crate::model::{Plan, PoolResult, PoolSim};
 use crate::scenario::Scenario;
 use crate::stats::{Counters, PoolStats, SyncDelays, TimeSeries};
 use rayon::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 /// Results of one replication, or of all replications merged.
 #[derive(Clone, Debug)]
@@ -74,10 +76,32 @@ impl Replication {
 }
 
 /// What `run` needs besides the scenario.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// Worker threads; 0 lets rayon choose (one per core).
     pub threads: usize,
+    /// Where pools report how far they got, for a progress display.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// Work done so far, summed over every pool of every replication. Pools
+/// add to it every few tens of thousands of events, so reading it costs
+/// the simulation nothing measurable.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Simulated microseconds completed, over all pools and replications.
+    pub simulated_us: AtomicU64,
+    /// Events processed.
+    pub events: AtomicU64,
+}
+
+impl Progress {
+    /// Simulated microseconds when everything is done.
+    pub fn total_us(sc: &Scenario) -> u64 {
+        sc.horizon
+            .0
+            .saturating_mul(sc.evaluator.pools as u64 * sc.replications as u64)
+    }
 }
 
 /// Everything a run produced.
@@ -90,12 +114,12 @@ pub struct RunResult {
 }
 
 /// Simulates replication `rep`: its pools in parallel, merged in pool order.
-pub fn run_replication(sc: &Scenario, rep: u32) -> Replication {
+pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&Progress>) -> Replication {
     let streams = Streams::new(sc.seed, rep);
     let plan = Plan::draw(sc, &streams);
     let mut rep = (0..sc.evaluator.pools)
         .into_par_iter()
-        .map(|pool| Replication::from_pool(PoolSim::new(sc, &plan, streams, pool).run()))
+        .map(|pool| Replication::from_pool(PoolSim::new(sc, &plan, streams, pool).run(progress)))
         .reduce_with(Replication::merge_pools)
         .expect("a scenario has at least one pool");
     // Merging is exact whatever the order; only the pool list needs sorting.
@@ -109,7 +133,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<RunResult> {
     let replications: Vec<Replication> = threads.install(|| {
         (0..sc.replications)
             .into_par_iter()
-            .map(|rep| run_replication(sc, rep))
+            .map(|rep| run_replication(sc, rep, opts.progress.as_deref()))
             .collect()
     });
     let mut all = replications[0].clone();

@@ -134,8 +134,11 @@ impl Evaluator {
         let wait = (done.start - done.req.arrival).0;
         self.stats.served += 1;
         self.stats.wait_sum_us += wait as u128;
+        let response = (now - done.req.arrival).0;
         self.stats.wait.saturating_record(wait);
-        self.stats.response.saturating_record((now - done.req.arrival).0);
+        self.stats.response.saturating_record(response);
+        self.stats.wait_max_us = self.stats.wait_max_us.max(wait);
+        self.stats.response_max_us = self.stats.response_max_us.max(response);
         waits.record(wait);
         self.expire(now, on_reject);
         let next = match self.queue.pop_front() {

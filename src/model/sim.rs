@@ -10,12 +10,14 @@ use super::evaluator::{Evaluator, Request};
 use super::population::Plan;
 use super::{App, Policy};
 use crate::engine::{EventQueue, Purpose, SimTime, Streams};
+use crate::run::Progress;
 use crate::scenario::Scenario;
 use crate::stats::delay::cell_index;
 use crate::stats::series::WaitRecorder;
 use crate::stats::{Cohort, Counters, Outcome, PoolStats, SyncDelays, TimeSeries};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use std::sync::atomic::Ordering;
 
 const NONE: u32 = u32::MAX;
 /// A prompt ignored, or answered later than this, times out (SPEC §1 step 4).
@@ -332,9 +334,19 @@ impl<'a> PoolSim<'a> {
         }
     }
 
-    /// Runs to the horizon and returns the pool's results.
-    pub fn run(mut self) -> PoolResult {
+    /// Runs to the horizon and returns the pool's results, reporting how far
+    /// it got to `progress` now and then.
+    pub fn run(mut self, progress: Option<&Progress>) -> PoolResult {
+        const REPORT_EVERY: u64 = 1 << 16;
         let horizon = self.sc.horizon;
+        let (mut reported_us, mut reported_events) = (0u64, 0u64);
+        let mut report = |now: SimTime, events: u64| {
+            if let Some(p) = progress {
+                p.simulated_us.fetch_add(now.0 - reported_us, Ordering::Relaxed);
+                p.events.fetch_add(events - reported_events, Ordering::Relaxed);
+                (reported_us, reported_events) = (now.0, events);
+            }
+        };
         while let Some((t, event)) = self.queue.pop() {
             if t >= horizon {
                 break;
@@ -345,7 +357,11 @@ impl<'a> PoolSim<'a> {
             self.now = t;
             self.counters.events += 1;
             self.handle(event);
+            if self.counters.events.is_multiple_of(REPORT_EVERY) {
+                report(t, self.counters.events);
+            }
         }
+        report(horizon, self.counters.events);
         self.finish()
     }
 

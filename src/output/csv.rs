@@ -109,7 +109,7 @@ pub fn write_sync_delay(run: &RunResult, w: &mut dyn Write) -> csv::Result<()> {
                 if synced == 0 {
                     String::new()
                 } else {
-                    secs(cell.hist.value_at_quantile(q))
+                    secs(cell.hist.value_at_quantile(q).min(cell.max_us))
                 }
             };
             let (mean, max) = if synced == 0 {
@@ -139,9 +139,10 @@ pub fn write_sync_delay(run: &RunResult, w: &mut dyn Write) -> csv::Result<()> {
 
 fn pool_row(rep: &str, pool: &str, s: &PoolStats) -> Vec<String> {
     let served = s.served > 0;
-    let q = |h: &hdrhistogram::Histogram<u64>, q: f64| {
+    // A histogram bin's highest value can lie above the exact maximum.
+    let q = |h: &hdrhistogram::Histogram<u64>, max: u64, q: f64| {
         if served {
-            ms(h.value_at_quantile(q))
+            ms(h.value_at_quantile(q).min(max))
         } else {
             String::new()
         }
@@ -156,10 +157,10 @@ fn pool_row(rep: &str, pool: &str, s: &PoolStats) -> Vec<String> {
         format!("{:.6}", s.queue_mean()),
         s.queue_max.to_string(),
         if served { ms_f(s.wait_mean_us()) } else { String::new() },
-        q(&s.wait, 0.5),
-        q(&s.wait, 0.99),
-        q(&s.wait, 0.999),
-        q(&s.response, 0.99),
+        q(&s.wait, s.wait_max_us, 0.5),
+        q(&s.wait, s.wait_max_us, 0.99),
+        q(&s.wait, s.wait_max_us, 0.999),
+        q(&s.response, s.response_max_us, 0.99),
     ]
 }
 
@@ -323,7 +324,7 @@ pub fn write_outcomes(run: &RunResult, w: &mut dyn Write) -> csv::Result<()> {
             let synced = cell.synced() > 0;
             let q = |q: f64| {
                 if synced {
-                    secs(cell.hist.value_at_quantile(q))
+                    secs(cell.hist.value_at_quantile(q).min(cell.max_us))
                 } else {
                     String::new()
                 }

@@ -1,10 +1,14 @@
 //! Writing results: the CSV files of SPEC §5, `run.json`, and the atomic
 //! output folder (written beside the target, renamed into place).
 
+pub mod charts;
 pub mod csv;
 pub mod folder;
 pub mod json;
+pub mod progress;
+pub mod report;
 pub mod results;
+pub mod summary;
 
 pub use folder::write_atomically;
 

@@ -243,9 +243,10 @@ impl Results {
     /// Highest evaluation arrival rate of any bucket, per second (merged replications, averaged).
     pub fn peak_evaluations_per_s(&self) -> f64 {
         let reps = self.run.scenario.replications.max(1) as f64;
-        let bucket = self.run.scenario.bucket_s;
+        let (bucket, horizon) = (self.run.scenario.bucket_s, self.run.scenario.horizon_s);
+        // The last bucket is shorter when the horizon is not a whole number of buckets.
         self.merged_series()
-            .map(|r| r.evaluations as f64 / reps / bucket)
+            .map(|r| r.evaluations as f64 / reps / bucket.min(horizon - r.t_s).max(1e-6))
             .fold(0.0, f64::max)
     }
 
@@ -268,7 +269,7 @@ impl Results {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::output::json::RunInfo;
     use crate::run::{RunOptions, run};
@@ -276,7 +277,14 @@ mod tests {
     /// Runs a small scenario into a temporary folder and reads it back.
     pub(crate) fn sample(scenario_file: &str) -> (tempfile::TempDir, Results) {
         let sc = Scenario::load(Path::new(scenario_file)).unwrap();
-        let result = run(&sc, &RunOptions { threads: 1 }).unwrap();
+        let result = run(
+            &sc,
+            &RunOptions {
+                threads: 1,
+                progress: None,
+            },
+        )
+        .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let info = RunInfo {
             file: scenario_file.into(),

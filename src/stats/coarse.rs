@@ -36,24 +36,27 @@ pub fn bin_high(bin: u16) -> u64 {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CoarseHist {
     bins: Vec<(u16, u64)>,
+    /// Exact largest value; quantiles never exceed it.
+    max: u64,
 }
 
 impl CoarseHist {
     /// From a dense array of counts indexed by bin.
     pub fn from_dense(dense: &[u64]) -> Self {
-        let bins = dense
+        let bins: Vec<(u16, u64)> = dense
             .iter()
             .enumerate()
             .filter(|&(_, &c)| c > 0)
             .map(|(b, &c)| (b as u16, c))
             .collect();
-        CoarseHist { bins }
+        let max = bins.last().map_or(0, |&(b, _)| bin_high(b));
+        CoarseHist { bins, max }
     }
 
-    /// From sorted, distinct `(bin, count)` pairs.
-    pub fn from_pairs(bins: Vec<(u16, u64)>) -> Self {
+    /// From sorted, distinct `(bin, count)` pairs and the exact largest value.
+    pub fn from_pairs(bins: Vec<(u16, u64)>, max: u64) -> Self {
         debug_assert!(bins.windows(2).all(|w| w[0].0 < w[1].0));
-        CoarseHist { bins }
+        CoarseHist { bins, max }
     }
 
     /// Adds another histogram.
@@ -61,6 +64,7 @@ impl CoarseHist {
         if o.bins.is_empty() {
             return;
         }
+        self.max = self.max.max(o.max);
         let mut out = Vec::with_capacity(self.bins.len() + o.bins.len());
         let (mut i, mut j) = (0, 0);
         while i < self.bins.len() || j < o.bins.len() {
@@ -109,7 +113,7 @@ impl CoarseHist {
         for &(bin, c) in &self.bins {
             seen += c;
             if seen >= rank {
-                return Some(bin_high(bin));
+                return Some(bin_high(bin).min(self.max));
             }
         }
         None

@@ -26,6 +26,10 @@ pub struct PoolStats {
     pub queue_max: u64,
     /// Exact sum of waits of served requests.
     pub wait_sum_us: u128,
+    /// Exact longest wait of a served request; percentiles never exceed it.
+    pub wait_max_us: u64,
+    /// Exact longest response of a served request.
+    pub response_max_us: u64,
     /// Time from arrival to start of service, of served requests.
     pub wait: Histogram<u64>,
     /// Time from arrival to completion, of served requests.
@@ -45,6 +49,8 @@ impl PoolStats {
             span_us: horizon_us as u128,
             queue_max: 0,
             wait_sum_us: 0,
+            wait_max_us: 0,
+            response_max_us: 0,
             wait: duration_histogram(horizon_us),
             response: duration_histogram(horizon_us),
         }
@@ -61,6 +67,8 @@ impl PoolStats {
         self.span_us += o.span_us;
         self.queue_max = self.queue_max.max(o.queue_max);
         self.wait_sum_us += o.wait_sum_us;
+        self.wait_max_us = self.wait_max_us.max(o.wait_max_us);
+        self.response_max_us = self.response_max_us.max(o.response_max_us);
         add_histogram(&mut self.wait, &o.wait);
         add_histogram(&mut self.response, &o.response);
     }

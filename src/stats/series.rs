@@ -62,6 +62,7 @@ impl TimeSeries {
 pub struct WaitRecorder {
     dense: Vec<u64>,
     touched: Vec<u16>,
+    max: u64,
 }
 
 impl Default for WaitRecorder {
@@ -69,6 +70,7 @@ impl Default for WaitRecorder {
         WaitRecorder {
             dense: vec![0; coarse::BINS],
             touched: Vec::with_capacity(256),
+            max: 0,
         }
     }
 }
@@ -77,6 +79,7 @@ impl WaitRecorder {
     /// Records one wait in the current bucket.
     #[inline]
     pub fn record(&mut self, wait_us: u64) {
+        self.max = self.max.max(wait_us);
         let b = coarse::bin_of(wait_us);
         let slot = &mut self.dense[b as usize];
         if *slot == 0 {
@@ -95,7 +98,8 @@ impl WaitRecorder {
         for &b in &self.touched {
             pairs.push(self.dense[b as usize]);
         }
-        let hist = CoarseHist::from_pairs(self.touched.iter().copied().zip(pairs).collect());
+        let hist = CoarseHist::from_pairs(self.touched.iter().copied().zip(pairs).collect(), self.max);
+        self.max = 0;
         for &b in &self.touched {
             self.dense[b as usize] = 0;
         }

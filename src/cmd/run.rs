@@ -1,0 +1,76 @@
+//! `mailsim run SCENARIO`: simulate, write results atomically, summarise.
+
+use super::print_summary;
+use crate::cli::RunArgs;
+use crate::error::BadInput;
+use crate::output::json::RunInfo;
+use crate::output::progress::ProgressDisplay;
+use crate::output::report::render;
+use crate::output::summary::Summary;
+use crate::output::{write_atomically, write_results};
+use crate::run::{Progress, RunOptions, run as simulate};
+use crate::scenario::Scenario;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// `output/<stem>` for a scenario path.
+pub fn default_out(scenario: &Path) -> anyhow::Result<PathBuf> {
+    let stem = scenario.file_stem().ok_or_else(|| {
+        BadInput(format!(
+            "{}: cannot name an output folder after this path; use --out",
+            scenario.display()
+        ))
+    })?;
+    Ok(Path::new("output").join(stem))
+}
+
+/// Runs the scenario of `args` and writes its output folder.
+pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let mut sc = Scenario::load(&args.scenario)?;
+    if let Some(seed) = args.seed {
+        sc.seed = seed;
+    }
+    if let Some(r) = args.replications {
+        sc.replications = r;
+    }
+    let out = match &args.out {
+        Some(o) => o.clone(),
+        None => default_out(&args.scenario)?,
+    };
+    let threads = args.threads.map_or(0, |t| t as usize);
+    let progress = Arc::new(Progress::default());
+    let display = ProgressDisplay::start(&progress, Progress::total_us(&sc), sc.horizon, args.quiet);
+    let started = Instant::now();
+    let result = simulate(
+        &sc,
+        &RunOptions {
+            threads,
+            progress: Some(progress),
+        },
+    );
+    let wall = started.elapsed();
+    display.finish();
+    let result = result?;
+    let info = RunInfo {
+        file: args.scenario.display().to_string(),
+        threads: if threads == 0 {
+            rayon::current_num_threads()
+        } else {
+            threads
+        },
+        wall,
+    };
+    let mut results = None;
+    write_atomically(&out, |dir| {
+        write_results(dir, &sc, &result, &info)?;
+        results = Some(render(dir)?);
+        Ok(())
+    })?;
+    if !args.quiet {
+        let mut results = results.expect("written above");
+        results.dir = out; // the folder now has its final name
+        print_summary(&Summary::of(&results), args.format);
+    }
+    Ok(())
+}

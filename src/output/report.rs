@@ -1,0 +1,345 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no network)
+//! with the scenario, the headline numbers, the four charts and the main
+//! tables. Readable offline and printable.
+
+use super::charts::write_charts;
+use super::results::Results;
+use super::summary::{duration, group};
+use crate::scenario::Scenario;
+use anyhow::Context;
+use std::fmt::Write;
+use std::path::Path;
+
+/// A chart file (`NAME.png`, `NAME.svg`) and what it shows.
+pub struct Chart {
+    /// File stem.
+    pub name: &'static str,
+    /// Caption in the report.
+    pub caption: &'static str,
+}
+
+/// The charts every run draws, in report order.
+pub const CHARTS: [Chart; 4] = [
+    Chart {
+        name: "sync_delay_cdf",
+        caption: "Share of connections synced within a delay, per policy, cohort and outcome (connections never synced keep a curve below 100 %). The dotted line marks the 24 h quarantine limit.",
+    },
+    Chart {
+        name: "evaluator_load",
+        caption: "Evaluation requests and rejections per second over simulated time, with quarantined and blocked connections (right axis); vertical lines are policy changes.",
+    },
+    Chart {
+        name: "evaluator_wait",
+        caption: "Median and 99th-percentile wait for an evaluation server per time bucket.",
+    },
+    Chart {
+        name: "outcomes",
+        caption: "How the waits ended: connections per outcome, for each policy and cohort.",
+    },
+];
+
+/// Reads an output folder, draws its charts and writes its report; returns
+/// what it read. `mailsim run` and `mailsim report` both end here.
+pub fn render(dir: &Path) -> anyhow::Result<Results> {
+    let results = Results::load(dir)?;
+    write_charts(&results, dir)?;
+    let html = report_html(&results)?;
+    let path = dir.join("report.html");
+    std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(results)
+}
+
+/// Escapes text for HTML.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map(f).unwrap_or_else(|| "–".into())
+}
+
+/// An SVG file made to scale with the page: a viewBox from its size, and
+/// nothing before the `<svg` element.
+fn inline_svg(svg: &str) -> String {
+    let start = svg.find("<svg").unwrap_or(0);
+    let svg = &svg[start..];
+    let attr = |name: &str| -> Option<&str> {
+        let head = &svg[..svg.find('>')?];
+        let at = head.find(&format!(" {name}=\""))? + name.len() + 3;
+        head[at..].split('"').next()
+    };
+    match (attr("width"), attr("height"), attr("viewBox")) {
+        (Some(w), Some(h), None) => svg.replacen("<svg", &format!("<svg viewBox=\"0 0 {w} {h}\""), 1),
+        _ => svg.to_string(),
+    }
+}
+
+const STYLE: &str = r#"
+body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #ccc; padding-bottom: 0.2rem; margin-top: 2rem; }
+.meta { color: #555; margin-top: 0; }
+.cards { display: flex; flex-wrap: wrap; gap: 0.8rem; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: 0.6rem 0.9rem; min-width: 10rem; }
+.card .v { font-size: 1.4rem; font-weight: bold; } .card .k { color: #555; font-size: 0.85rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; } th { background: #f3f3f3; }
+td:first-child, th:first-child, td.l { text-align: left; }
+figure { margin: 1rem 0 2rem; } figure svg { width: 100%; height: auto; } figcaption { color: #555; font-size: 0.9rem; }
+@media print { body { margin: 0; max-width: none; } figure, table { break-inside: avoid; } h2 { break-after: avoid; } }
+"#;
+
+fn table(out: &mut String, id: &str, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+    let _ = write!(out, "<table id=\"{id}\"><thead><tr>");
+    for h in head {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", esc(&cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+fn card(out: &mut String, value: &str, key: &str) {
+    let _ = write!(
+        out,
+        "<div class=\"card\"><div class=\"v\">{}</div><div class=\"k\">{}</div></div>",
+        esc(value),
+        esc(key)
+    );
+}
+
+fn timeline(sc: &Scenario) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for g in &sc.groups {
+        rows.push(vec![
+            "t = 0".into(),
+            g.name.clone(),
+            format!("{} tenants ({:.0}% MDM)", g.count, g.mdm_share * 100.0),
+            g.policy.to_string(),
+        ]);
+        for c in &g.changes {
+            rows.push(vec![
+                c.at.to_string(),
+                g.name.clone(),
+                format!("{:.0}% of tenants", c.share * 100.0),
+                c.policy.to_string(),
+            ]);
+        }
+    }
+    rows
+}
+
+/// The report page of an output folder whose charts are drawn.
+pub fn report_html(r: &Results) -> anyhow::Result<String> {
+    let meta = &r.run.scenario;
+    let mut h = String::with_capacity(1 << 20);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} — mailsim report</title><style>{STYLE}</style></head><body>\n",
+        esc(&meta.name)
+    );
+    let _ = writeln!(h, "<h1>{}</h1>", esc(&meta.name));
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\">mailsim {} · seed {} · {} replication(s) of {} · {} pool(s) × {} servers · bucket {} · scenario file {}</p>",
+        esc(&r.run.mailsim_version),
+        meta.seed,
+        meta.replications,
+        duration(meta.horizon_s),
+        meta.pools,
+        meta.servers_per_pool,
+        duration(meta.bucket_s),
+        esc(&meta.file)
+    );
+
+    h.push_str("<section id=\"scenario\"><h2>Scenario</h2><div class=\"cards\">");
+    let m = |n: &str| group(r.metric(n));
+    card(&mut h, &m("tenants"), "tenants");
+    card(&mut h, &m("mdm_tenants"), "under MDM");
+    card(&mut h, &m("users"), "users");
+    card(&mut h, &m("connections_initial"), "connections at t=0");
+    card(&mut h, &m("activations"), "activations");
+    card(&mut h, &m("readds"), "re-adds");
+    h.push_str("</div><h3>Policy timeline</h3>");
+    table(
+        &mut h,
+        "timeline",
+        &["when", "group", "tenants", "policy"],
+        timeline(&r.scenario),
+    );
+    h.push_str("</section>\n");
+
+    h.push_str("<section id=\"headline\"><h2>Headline numbers</h2><div class=\"cards\">");
+    card(&mut h, &m("prompts"), "prompts delivered");
+    card(&mut h, &m("quarantines"), "quarantines");
+    let all = r.evaluator_all();
+    card(
+        &mut h,
+        &format!("{:.1}/s", r.peak_evaluations_per_s()),
+        "peak evaluations",
+    );
+    card(
+        &mut h,
+        &all.map_or("–".into(), |a| format!("{:.1}%", a.utilization * 100.0)),
+        "evaluator utilization",
+    );
+    card(
+        &mut h,
+        &all.map_or("–".into(), |a| opt(a.wait_p99_ms, |ms| duration(ms / 1e3))),
+        "p99 wait",
+    );
+    card(&mut h, &m("evaluations_rejected"), "rejected requests");
+    h.push_str("</div><h3>Outcomes and sync delay</h3>");
+    table(
+        &mut h,
+        "outcomes",
+        &["outcome", "connections", "share", "synced", "p50", "p99", "max"],
+        r.merged_outcomes().map(|o| {
+            vec![
+                o.outcome.clone(),
+                group(o.count),
+                format!("{:.1}%", o.share * 100.0),
+                group(o.synced),
+                opt(o.p50_s, duration),
+                opt(o.p99_s, duration),
+                opt(o.max_s, duration),
+            ]
+        }),
+    );
+    h.push_str("<h3>Evaluator pools</h3>");
+    table(
+        &mut h,
+        "pools",
+        &[
+            "pool",
+            "arrivals",
+            "rejected",
+            "utilization",
+            "mean queue",
+            "max queue",
+            "p50 wait",
+            "p99 wait",
+            "p99 response",
+        ],
+        r.merged_pools().map(|p| {
+            vec![
+                p.pool.clone(),
+                group(p.arrivals),
+                group(p.rejected),
+                format!("{:.1}%", p.utilization * 100.0),
+                format!("{:.3}", p.queue_mean),
+                group(p.queue_max),
+                opt(p.wait_p50_ms, |ms| duration(ms / 1e3)),
+                opt(p.wait_p99_ms, |ms| duration(ms / 1e3)),
+                opt(p.response_p99_ms, |ms| duration(ms / 1e3)),
+            ]
+        }),
+    );
+    h.push_str("</section>\n<section id=\"charts\"><h2>Charts</h2>\n");
+    for chart in CHARTS {
+        let path = r.dir.join(format!("{}.svg", chart.name));
+        let svg = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let _ = writeln!(
+            h,
+            "<figure id=\"chart-{}\">{}<figcaption>{}</figcaption></figure>",
+            chart.name,
+            inline_svg(&svg),
+            esc(chart.caption)
+        );
+    }
+    h.push_str("</section>\n<section id=\"tables\"><h2>Sync delay by policy, cohort and outcome</h2>\n");
+    table(
+        &mut h,
+        "sync-delay",
+        &[
+            "policy", "cohort", "outcome", "count", "synced", "mean", "p50", "p90", "p99", "p99.9", "max",
+        ],
+        r.sync_delay.iter().filter(|d| d.replication == "all").map(|d| {
+            vec![
+                d.policy.clone(),
+                d.cohort.clone(),
+                d.outcome.clone(),
+                group(d.count),
+                group(d.synced),
+                opt(d.mean_s, duration),
+                opt(d.p50_s, duration),
+                opt(d.p90_s, duration),
+                opt(d.p99_s, duration),
+                opt(d.p999_s, duration),
+                opt(d.max_s, duration),
+            ]
+        }),
+    );
+    h.push_str("<h2>All counts</h2>\n");
+    table(
+        &mut h,
+        "summary",
+        &["metric", "value"],
+        r.summary
+            .iter()
+            .filter(|s| s.replication == "all")
+            .map(|s| vec![s.metric.clone(), group(s.value)]),
+    );
+    let _ = writeln!(
+        h,
+        "</section>\n<footer><p class=\"meta\">Simulated {} events and {} requests in {:.2} s on {} thread(s). Numbers are the merge of all replications; per-replication values are in the CSV files beside this report.</p></footer>\n</body></html>",
+        group(r.run.events),
+        group(r.run.requests),
+        r.run.wall_s,
+        r.run.threads
+    );
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svg_gets_a_view_box_and_loses_its_prologue() {
+        let svg = inline_svg(
+            "<?xml version=\"1.0\"?>\n<svg width=\"800\" height=\"600\" xmlns=\"http://www.w3.org/2000/svg\"></svg>",
+        );
+        assert!(svg.starts_with("<svg viewBox=\"0 0 800 600\" width=\"800\""), "{svg}");
+    }
+
+    #[test]
+    fn report_holds_every_section_chart_and_table() {
+        let (dir, _) = crate::output::results::tests::sample("tests/data/small.toml");
+        let r = render(dir.path()).unwrap();
+        let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        for id in [
+            "scenario",
+            "timeline",
+            "headline",
+            "outcomes",
+            "pools",
+            "charts",
+            "sync-delay",
+            "summary",
+        ] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "missing {id}");
+        }
+        for chart in CHARTS {
+            assert!(
+                html.contains(&format!("id=\"chart-{}\"", chart.name)),
+                "missing chart {}",
+                chart.name
+            );
+        }
+        assert_eq!(html.matches("<svg").count(), CHARTS.len());
+        assert!(html.contains(&esc(&r.run.scenario.name)));
+        assert!(
+            !html.contains("src=\"http") && !html.contains("href=\"http"),
+            "no network resources"
+        );
+    }
+}
