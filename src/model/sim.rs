@@ -29,8 +29,6 @@ const DAY_US: f64 = 86_400e6;
 const PROMPTED: u8 = 1;
 /// A prompt or block flow is under way; its events carry `Device::flow`.
 const IN_FLOW: u8 = 2;
-/// A sync-delay episode is open (`episode_cell`, `episode_start`).
-const EPISODE: u8 = 4;
 /// The device's most recent connection is Outlook (what a re-add re-adds).
 const CURRENT_OUTLOOK: u8 = 8;
 
@@ -54,11 +52,21 @@ struct Conn {
     state: State,
 }
 
-/// A device and its two connection slots (Outlook, third-party).
+/// The part of a device that every request touches: its tenant and its two
+/// connection slots (Outlook, third-party). Kept apart from the rest and
+/// small, so that a pool's devices stay in cache on the event loop.
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    tenant: u32,
+    conn: [Conn; 2],
+    /// A sync-delay episode is open (`Device::episode_cell`, `episode_start`).
+    episode: bool,
+}
+
+/// The rest of a device: flows, prompts and its open sync-delay episode.
 #[derive(Clone, Copy, Debug)]
 struct Device {
     episode_start: SimTime,
-    tenant: u32,
     /// Next device of the same user (a linked list), or NONE.
     next: u32,
     /// Number of the device within its tenant, for its random streams.
@@ -66,7 +74,6 @@ struct Device {
     flow: u16,
     flags: u8,
     episode_cell: u8,
-    conn: [Conn; 2],
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -151,6 +158,7 @@ pub struct PoolSim<'a> {
     rng: ChaCha8Rng,
     tenants: Vec<Tenant>,
     users: Vec<User>,
+    hot: Vec<Hot>,
     devices: Vec<Device>,
     eval: Evaluator,
     counters: Counters,
@@ -186,6 +194,7 @@ impl<'a> PoolSim<'a> {
             rng: streams.stream(Purpose::Pool, pool as u64, 0),
             tenants: Vec::new(),
             users: Vec::new(),
+            hot: Vec::new(),
             devices: Vec::new(),
             eval: Evaluator::new(ev.servers, ev.service_time.clone(), ev.queue_timeout, horizon),
             counters: Counters::default(),
@@ -267,7 +276,7 @@ impl<'a> PoolSim<'a> {
                 if app == App::Outlook {
                     d.flags |= CURRENT_OUTLOOK;
                 }
-                d.conn[app.slot()].state = state;
+                self.hot[device as usize].conn[app.slot()].state = state;
                 self.blocked += (state == State::Blocked) as u64;
                 self.counters.connections_initial += 1;
                 self.schedule(
@@ -308,18 +317,21 @@ impl<'a> PoolSim<'a> {
         let uid = tenant.devices_made;
         tenant.devices_made += 1;
         let u = &mut self.users[user as usize];
+        self.hot.push(Hot {
+            tenant: local,
+            conn: [Conn {
+                generation: 0,
+                state: State::Empty,
+            }; 2],
+            episode: false,
+        });
         self.devices.push(Device {
             episode_start: SimTime::ZERO,
-            tenant: local,
             next: u.first_device,
             uid,
             flow: 0,
             flags: 0,
             episode_cell: 0,
-            conn: [Conn {
-                generation: 0,
-                state: State::Empty,
-            }; 2],
         });
         u.first_device = device;
         u.devices += 1;
@@ -383,8 +395,8 @@ impl<'a> PoolSim<'a> {
         let (width, buckets) = (self.sc.bucket, self.series.len());
         let rejected = &mut self.series.rejected;
         self.eval.finish(&mut |t| rejected[bucket_of(t, width, buckets)] += 1);
-        for d in &self.devices {
-            if d.flags & EPISODE != 0 {
+        for (h, d) in self.hot.iter().zip(&self.devices) {
+            if h.episode {
                 self.delays.record_unsynced(d.episode_cell as usize);
             }
         }
@@ -432,7 +444,7 @@ impl<'a> PoolSim<'a> {
 
     #[inline]
     fn on_poll(&mut self, device: u32, slot: u8, generation: u16) {
-        let c = self.devices[device as usize].conn[slot as usize];
+        let c = self.hot[device as usize].conn[slot as usize];
         if c.generation != generation || c.state == State::Empty {
             return; // the connection was replaced or removed
         }
@@ -452,10 +464,10 @@ impl<'a> PoolSim<'a> {
     /// tenant, otherwise queued for a quarantine evaluation.
     #[inline]
     fn request(&mut self, device: u32, slot: u8) {
-        let d = &self.devices[device as usize];
-        let c = d.conn[slot as usize];
+        let h = &self.hot[device as usize];
+        let c = h.conn[slot as usize];
         self.counters.requests += 1;
-        if self.tenants[d.tenant as usize].policy == Policy::Unmanaged {
+        if self.tenants[h.tenant as usize].policy == Policy::Unmanaged {
             if c.state == State::Active {
                 self.sync(device);
             }
@@ -491,7 +503,7 @@ impl<'a> PoolSim<'a> {
         if let Some((server, at)) = next {
             self.schedule(at, Event::EvalDone { server });
         }
-        let c = self.devices[req.device as usize].conn[req.slot as usize];
+        let c = self.hot[req.device as usize].conn[req.slot as usize];
         // The evaluation allows access only if the connection still exists
         // and is neither quarantined nor blocked when the answer is given.
         if c.generation == req.generation && c.state == State::Active {
@@ -503,9 +515,10 @@ impl<'a> PoolSim<'a> {
     #[inline]
     fn sync(&mut self, device: u32) {
         self.series.syncs[self.bucket] += 1;
-        let d = &mut self.devices[device as usize];
-        if d.flags & EPISODE != 0 {
-            d.flags &= !EPISODE;
+        let h = &mut self.hot[device as usize];
+        if h.episode {
+            h.episode = false;
+            let d = &self.devices[device as usize];
             let delay = (self.now - d.episode_start).0;
             let cell = d.episode_cell as usize;
             self.delays.record(cell, delay);
@@ -515,7 +528,7 @@ impl<'a> PoolSim<'a> {
     // ---- connection state ---------------------------------------------------
 
     fn set_state(&mut self, device: u32, slot: usize, state: State) {
-        let c = &mut self.devices[device as usize].conn[slot];
+        let c = &mut self.hot[device as usize].conn[slot];
         let old = c.state;
         c.state = state;
         self.quarantined -= (old == State::Quarantined) as u64;
@@ -531,26 +544,28 @@ impl<'a> PoolSim<'a> {
     /// wait ends).
     fn open_episode(&mut self, device: u32, cohort: Cohort, outcome: Outcome) {
         let now = self.now;
-        let policy = self.tenants[self.devices[device as usize].tenant as usize].policy;
-        let d = &mut self.devices[device as usize];
-        if d.flags & EPISODE != 0 {
-            Self::relabel(d, outcome);
+        let policy = self.tenants[self.hot[device as usize].tenant as usize].policy;
+        if self.hot[device as usize].episode {
+            self.relabel(device, outcome);
         } else {
-            d.flags |= EPISODE;
+            self.hot[device as usize].episode = true;
+            let d = &mut self.devices[device as usize];
             d.episode_start = now;
             d.episode_cell = cell_index(policy, cohort, outcome) as u8;
         }
     }
 
-    fn relabel(d: &mut Device, outcome: Outcome) {
-        if d.flags & EPISODE != 0 {
-            let base = d.episode_cell / 6 * 6;
-            d.episode_cell = base + outcome as u8;
+    /// Gives the device's open episode, if any, another outcome.
+    fn relabel(&mut self, device: u32, outcome: Outcome) {
+        if self.hot[device as usize].episode {
+            let d = &mut self.devices[device as usize];
+            d.episode_cell = d.episode_cell / 6 * 6 + outcome as u8;
         }
     }
 
-    fn episode_outcome(d: &Device) -> Option<Outcome> {
-        (d.flags & EPISODE != 0).then(|| Outcome::from_index(d.episode_cell % 6))
+    fn episode_outcome(&self, device: u32) -> Option<Outcome> {
+        let cell = self.devices[device as usize].episode_cell;
+        self.hot[device as usize].episode.then(|| Outcome::from_index(cell % 6))
     }
 
     /// Starts a new flow on the device, cancelling any before it.
@@ -578,7 +593,8 @@ impl<'a> PoolSim<'a> {
     /// flow number), so the same person answers the same way in any policy.
     fn flow_plan(&self, device: u32) -> FlowPlan {
         let d = &self.devices[device as usize];
-        let entity = ((self.tenants[d.tenant as usize].global as u64) << 32) | d.uid as u64;
+        let tenant = &self.tenants[self.hot[device as usize].tenant as usize];
+        let entity = ((tenant.global as u64) << 32) | d.uid as u64;
         let mut rng = self.streams.stream(Purpose::Flow, entity, d.flow as u64);
         let b = &self.sc.behavior;
         let mail = self.sc.devices.mail_delivery.sample(&mut rng);
@@ -610,16 +626,17 @@ impl<'a> PoolSim<'a> {
     /// activation's or re-add's sync-delay episode.
     fn new_connection(&mut self, device: u32, app: App) {
         let slot = app.slot();
-        if self.devices[device as usize].conn[slot].state != State::Empty {
+        if self.hot[device as usize].conn[slot].state != State::Empty {
             self.set_state(device, slot, State::Empty);
         }
         if app == App::ThirdParty {
             self.cancel_flow(device);
         }
-        let policy = self.tenants[self.devices[device as usize].tenant as usize].policy;
+        let policy = self.tenants[self.hot[device as usize].tenant as usize].policy;
+        let h = &mut self.hot[device as usize];
+        h.conn[slot].generation = h.conn[slot].generation.wrapping_add(1);
+        let generation = h.conn[slot].generation;
         let d = &mut self.devices[device as usize];
-        d.conn[slot].generation = d.conn[slot].generation.wrapping_add(1);
-        let generation = d.conn[slot].generation;
         match app {
             App::Outlook => d.flags |= CURRENT_OUTLOOK,
             App::ThirdParty => d.flags &= !CURRENT_OUTLOOK,
@@ -657,7 +674,7 @@ impl<'a> PoolSim<'a> {
 
     fn remove_connection(&mut self, device: u32, slot: usize) {
         self.set_state(device, slot, State::Empty);
-        let c = &mut self.devices[device as usize].conn[slot];
+        let c = &mut self.hot[device as usize].conn[slot];
         c.generation = c.generation.wrapping_add(1);
     }
 
@@ -716,12 +733,12 @@ impl<'a> PoolSim<'a> {
         }
         let plan = self.flow_plan(device);
         let tp = App::ThirdParty.slot();
-        let d = self.devices[device as usize];
-        match d.conn[tp].state {
+        let h = self.hot[device as usize];
+        match h.conn[tp].state {
             State::Active => {
                 // A previously configured connection loses access on receipt.
                 self.set_state(device, tp, State::Quarantined);
-                if d.conn[App::Outlook.slot()].state == State::Empty {
+                if h.conn[App::Outlook.slot()].state == State::Empty {
                     self.open_episode(device, Cohort::Existing, plan.outcome);
                 }
             }
@@ -747,7 +764,7 @@ impl<'a> PoolSim<'a> {
         }
         let tp = App::ThirdParty.slot();
         self.devices[device as usize].flags &= !IN_FLOW;
-        if self.devices[device as usize].conn[tp].state == State::Quarantined {
+        if self.hot[device as usize].conn[tp].state == State::Quarantined {
             self.set_state(device, tp, State::Active);
             self.request(device, tp as u8); // the server pushes: sync at once
         }
@@ -759,13 +776,13 @@ impl<'a> PoolSim<'a> {
         }
         let plan = self.flow_plan(device);
         let slot = App::Outlook.slot();
-        if self.devices[device as usize].conn[slot].state != State::Empty {
+        if self.hot[device as usize].conn[slot].state != State::Empty {
             self.set_state(device, slot, State::Empty);
         }
-        let d = &mut self.devices[device as usize];
-        d.conn[slot].generation = d.conn[slot].generation.wrapping_add(1);
-        d.flags |= CURRENT_OUTLOOK;
-        let generation = d.conn[slot].generation;
+        let h = &mut self.hot[device as usize];
+        h.conn[slot].generation = h.conn[slot].generation.wrapping_add(1);
+        let generation = h.conn[slot].generation;
+        self.devices[device as usize].flags |= CURRENT_OUTLOOK;
         self.set_state(device, slot, State::Active);
         self.request(device, slot as u8);
         let next = self.now + self.poll_interval(State::Active);
@@ -790,18 +807,18 @@ impl<'a> PoolSim<'a> {
         }
         self.devices[device as usize].flags &= !IN_FLOW;
         let tp = App::ThirdParty.slot();
-        if self.devices[device as usize].conn[tp].state != State::Empty {
+        if self.hot[device as usize].conn[tp].state != State::Empty {
             self.remove_connection(device, tp);
         }
     }
 
     fn on_wave(&mut self, device: u32, epoch: u16) {
-        let d = self.devices[device as usize];
-        let tn = &self.tenants[d.tenant as usize];
+        let (d, h) = (self.devices[device as usize], self.hot[device as usize]);
+        let tn = &self.tenants[h.tenant as usize];
         if tn.policy != Policy::AnyAppPromptAlways || tn.wave_epoch != epoch {
             return; // the tenant switched again before this connection's turn
         }
-        if d.conn[App::ThirdParty.slot()].state != State::Active || d.flags & IN_FLOW != 0 {
+        if h.conn[App::ThirdParty.slot()].state != State::Active || d.flags & IN_FLOW != 0 {
             return;
         }
         self.devices[device as usize].flags |= PROMPTED;
@@ -861,15 +878,17 @@ impl<'a> PoolSim<'a> {
         let tp = App::ThirdParty.slot();
         for &device in devices {
             self.cancel_flow(device);
-            let d = &mut self.devices[device as usize];
             // Nobody acted: the system ended the wait. A planned switch to
             // Outlook that had not happened yet did not happen.
-            match Self::episode_outcome(d) {
-                Some(Outcome::Continued | Outcome::Outlook) => Self::relabel(d, Outcome::Timeout),
-                Some(Outcome::Switched) => Self::relabel(d, Outcome::Blocked),
+            match self.episode_outcome(device) {
+                Some(Outcome::Continued | Outcome::Outlook) => self.relabel(device, Outcome::Timeout),
+                Some(Outcome::Switched) => self.relabel(device, Outcome::Blocked),
                 _ => {}
             }
-            if matches!(d.conn[tp].state, State::Quarantined | State::Blocked) {
+            if matches!(
+                self.hot[device as usize].conn[tp].state,
+                State::Quarantined | State::Blocked
+            ) {
                 self.set_state(device, tp, State::Active);
                 self.request(device, tp as u8);
             }
@@ -881,13 +900,13 @@ impl<'a> PoolSim<'a> {
     fn block_all(&mut self, devices: &[u32]) {
         let tp = App::ThirdParty.slot();
         for &device in devices {
-            let d = self.devices[device as usize];
-            if matches!(d.conn[tp].state, State::Empty | State::Blocked) {
+            let h = self.hot[device as usize];
+            if matches!(h.conn[tp].state, State::Empty | State::Blocked) {
                 continue;
             }
             self.cancel_flow(device);
             self.set_state(device, tp, State::Blocked);
-            if d.conn[App::Outlook.slot()].state != State::Empty {
+            if h.conn[App::Outlook.slot()].state != State::Empty {
                 continue; // mail still reaches this device through Outlook
             }
             self.start_block(device, Cohort::Existing);
@@ -913,9 +932,8 @@ impl<'a> PoolSim<'a> {
     /// devices count as prompted, as under a prompt-once policy in force at t=0.
     fn exempt_configured(&mut self, devices: &[u32]) {
         for &device in devices {
-            let d = &mut self.devices[device as usize];
-            if d.conn[App::ThirdParty.slot()].state != State::Empty {
-                d.flags |= PROMPTED;
+            if self.hot[device as usize].conn[App::ThirdParty.slot()].state != State::Empty {
+                self.devices[device as usize].flags |= PROMPTED;
             }
         }
     }
@@ -927,7 +945,7 @@ impl<'a> PoolSim<'a> {
         let global = self.tenants[tenant as usize].global as u64;
         for &device in devices {
             let d = self.devices[device as usize];
-            if d.conn[App::ThirdParty.slot()].state != State::Active || d.flags & IN_FLOW != 0 {
+            if self.hot[device as usize].conn[App::ThirdParty.slot()].state != State::Active || d.flags & IN_FLOW != 0 {
                 continue;
             }
             let mut rng = self
