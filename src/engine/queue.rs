@@ -12,6 +12,10 @@
 //! bucket 0 (time equal to the last popped) is a FIFO, sorted by sequence
 //! number when it is refilled, and later pushes at that time carry larger
 //! sequence numbers, so appending keeps it sorted.
+//!
+//! In front of the heap sits a small sorted window of the next events, so
+//! that the simulation can prefetch the memory of an event a few places
+//! ahead (`lookahead`).
 
 use super::time::SimTime;
 use std::collections::VecDeque;
@@ -29,30 +33,29 @@ impl<E: Copy> Default for EventQueue<E> {
     }
 }
 
+/// Events moved at a time from the radix heap into the sorted window, so
+/// that the caller can see (and prefetch for) the next few events.
+const WINDOW: usize = 16;
+
 /// A deterministic monotone priority queue of timed events.
+///
+/// Two levels: a radix heap holds most events; the earliest ones wait in a
+/// sorted window, refilled `WINDOW` at a time, from which they leave. Every
+/// entry in the window orders before every entry in the heap: an event
+/// scheduled earlier than the heap's last handed-out time joins the window.
 pub struct EventQueue<E> {
-    /// Time of the last popped event: no event may be scheduled before it.
-    last: u64,
-    /// Events at `last`, in scheduling order.
-    now: VecDeque<Entry<E>>,
-    /// Bucket i (1..=64): events whose highest bit differing from `last` is i-1.
-    buckets: Vec<Vec<Entry<E>>>,
+    window: VecDeque<Entry<E>>,
+    heap: RadixHeap<E>,
     len: usize,
     next_seq: u64,
-}
-
-#[inline]
-fn bucket_of(time: u64, last: u64) -> usize {
-    64 - (time ^ last).leading_zeros() as usize
 }
 
 impl<E: Copy> EventQueue<E> {
     /// An empty queue. Buckets grow as needed and keep their allocation.
     pub fn new() -> Self {
         EventQueue {
-            last: 0,
-            now: VecDeque::new(),
-            buckets: (0..65).map(|_| Vec::new()).collect(),
+            window: VecDeque::with_capacity(WINDOW + 1),
+            heap: RadixHeap::new(),
             len: 0,
             next_seq: 0,
         }
@@ -63,56 +66,55 @@ impl<E: Copy> EventQueue<E> {
     /// treated as "now" so that release builds stay well defined.
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
-        debug_assert!(time.0 >= self.last, "event scheduled in the past");
-        let time = time.0.max(self.last);
         let entry = Entry {
-            time,
+            time: time.0,
             seq: self.next_seq,
             event,
         };
         self.next_seq += 1;
         self.len += 1;
-        match bucket_of(time, self.last) {
-            0 => self.now.push_back(entry),
-            b => self.buckets[b].push(entry),
+        if entry.time < self.heap.last {
+            // Earlier than what the heap has handed to the window: its place
+            // is in the window, which such entries rarely reach far into.
+            let at = self.window.partition_point(|e| e.time <= entry.time);
+            self.window.insert(at, entry);
+        } else {
+            // Later than every entry in the window (or tied with a smaller seq).
+            self.heap.push(entry);
         }
-    }
-
-    /// Moves the earliest events into `now`; false when the queue is empty.
-    fn refill(&mut self) -> bool {
-        let Some(b) = (1..65).find(|&b| !self.buckets[b].is_empty()) else {
-            return false;
-        };
-        let mut items = std::mem::take(&mut self.buckets[b]);
-        self.last = items.iter().map(|e| e.time).min().expect("bucket is not empty");
-        for e in items.drain(..) {
-            match bucket_of(e.time, self.last) {
-                0 => self.now.push_back(e),
-                nb => self.buckets[nb].push(e), // nb < b: events only move down
-            }
-        }
-        self.buckets[b] = items; // keep the allocation
-        self.now.make_contiguous().sort_unstable_by_key(|e| e.seq);
-        true
     }
 
     /// Removes and returns the earliest event (earliest scheduled among equal times).
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        if self.now.is_empty() && !self.refill() {
-            return None;
+        if self.window.is_empty() {
+            while self.window.len() < WINDOW {
+                match self.heap.pop() {
+                    Some(e) => self.window.push_back(e),
+                    None => break,
+                }
+            }
         }
-        let e = self.now.pop_front()?;
+        let e = self.window.pop_front()?;
         self.len -= 1;
         Some((SimTime(e.time), e.event))
     }
 
+    /// The event `k` places after the next one to pop, if it is already in
+    /// the window: a hint for prefetching, not a promise of order.
+    #[inline]
+    pub fn lookahead(&self, k: usize) -> Option<&E> {
+        self.window.get(k).map(|e| &e.event)
+    }
+
     /// The time of the earliest event, if any.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        if self.now.is_empty() && !self.refill() {
-            return None;
+        if let Some(e) = self.window.front() {
+            return Some(SimTime(e.time));
         }
-        self.now.front().map(|e| SimTime(e.time))
+        let e = self.heap.pop()?;
+        self.window.push_back(e);
+        Some(SimTime(e.time))
     }
 
     /// Number of pending events.
@@ -123,6 +125,67 @@ impl<E: Copy> EventQueue<E> {
     /// True when nothing is pending.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+/// The radix heap behind the window.
+struct RadixHeap<E> {
+    /// Time of the last popped entry: no entry may come in before it.
+    last: u64,
+    /// Entries at `last`, in sequence order.
+    now: VecDeque<Entry<E>>,
+    /// Bucket i (1..=64): entries whose highest bit differing from `last` is i-1.
+    buckets: Vec<Vec<Entry<E>>>,
+}
+
+#[inline]
+fn bucket_of(time: u64, last: u64) -> usize {
+    64 - (time ^ last).leading_zeros() as usize
+}
+
+impl<E: Copy> RadixHeap<E> {
+    fn new() -> Self {
+        RadixHeap {
+            last: 0,
+            now: VecDeque::new(),
+            buckets: (0..65).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, mut entry: Entry<E>) {
+        debug_assert!(entry.time >= self.last, "event scheduled in the past");
+        entry.time = entry.time.max(self.last);
+        match bucket_of(entry.time, self.last) {
+            0 => self.now.push_back(entry), // the largest seq so far: stays in order
+            b => self.buckets[b].push(entry),
+        }
+    }
+
+    /// Moves the earliest entries into `now`; false when the heap is empty.
+    fn refill(&mut self) -> bool {
+        let Some(b) = (1..65).find(|&b| !self.buckets[b].is_empty()) else {
+            return false;
+        };
+        let mut items = std::mem::take(&mut self.buckets[b]);
+        self.last = items.iter().map(|e| e.time).min().expect("bucket is not empty");
+        for e in items.drain(..) {
+            match bucket_of(e.time, self.last) {
+                0 => self.now.push_back(e),
+                nb => self.buckets[nb].push(e), // nb < b: entries only move down
+            }
+        }
+        self.buckets[b] = items; // keep the allocation
+        self.now.make_contiguous().sort_unstable_by_key(|e| e.seq);
+        true
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<Entry<E>> {
+        if self.now.is_empty() && !self.refill() {
+            return None;
+        }
+        self.now.pop_front()
     }
 }
 
@@ -161,6 +224,21 @@ mod tests {
             }
             prop_assert_eq!(q.pop(), None);
         }
+    }
+
+    #[test]
+    fn lookahead_shows_what_pops_next() {
+        let mut q = EventQueue::new();
+        for t in [30u64, 10, 20, 40] {
+            q.push(SimTime(t), t);
+        }
+        assert_eq!(q.pop(), Some((SimTime(10), 10)));
+        assert_eq!(q.lookahead(0), Some(&20));
+        assert_eq!(q.lookahead(1), Some(&30));
+        q.push(SimTime(25), 25); // earlier than what the window holds: joins it
+        assert_eq!(q.lookahead(1), Some(&25));
+        let rest: Vec<u64> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(rest, vec![20, 25, 30, 40]);
     }
 
     #[test]

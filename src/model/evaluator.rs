@@ -70,6 +70,12 @@ impl Evaluator {
         }
     }
 
+    /// The device whose request server `server` is evaluating (or last evaluated).
+    #[inline]
+    pub fn device_in_service(&self, server: u32) -> u32 {
+        self.in_service[server as usize].req.device
+    }
+
     /// Requests waiting now (not in service).
     pub fn queue_len(&self) -> usize {
         self.queue.len()

@@ -172,6 +172,20 @@ pub struct PoolSim<'a> {
     scratch: Vec<u32>,
 }
 
+/// Asks the processor to bring `value`'s cache line in, without waiting.
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults or changes memory,
+    // and the pointer comes from a live reference.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
 fn bucket_of(t: SimTime, width: SimTime, buckets: usize) -> usize {
     ((t.0 / width.0) as usize).min(buckets - 1)
 }
@@ -368,6 +382,7 @@ impl<'a> PoolSim<'a> {
             }
             self.now = t;
             self.counters.events += 1;
+            self.prefetch_ahead();
             self.handle(event);
             if self.counters.events.is_multiple_of(REPORT_EVERY) {
                 report(t, self.counters.events);
@@ -375,6 +390,20 @@ impl<'a> PoolSim<'a> {
         }
         report(horizon, self.counters.events);
         self.finish()
+    }
+
+    /// Starts loading the device record of an event a few places ahead, so
+    /// that it is in cache when its turn comes: with millions of devices the
+    /// record is otherwise a main-memory miss on every request.
+    #[inline]
+    fn prefetch_ahead(&self) {
+        const AHEAD: usize = 8;
+        let device = match self.queue.lookahead(AHEAD) {
+            Some(Event::Poll { device, .. }) => *device,
+            Some(Event::EvalDone { server }) => self.eval.device_in_service(*server),
+            _ => return,
+        };
+        prefetch(&self.hot[device as usize]);
     }
 
     fn close_bucket(&mut self) {
