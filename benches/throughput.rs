@@ -102,5 +102,10 @@ fn event_queue(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, whole_scenario, event_queue);
+criterion_group! {
+    name = benches;
+    // Criterion's own plots would need a system font; the numbers are what count.
+    config = Criterion::default().without_plots();
+    targets = whole_scenario, event_queue
+}
 criterion_main!(benches);
