@@ -1,6 +1,7 @@
 //! The command line (SPEC §4): clap definitions only; each subcommand's
 //! work lives in `cmd/`.
 
+use crate::output::shard::ShardId;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -23,6 +24,20 @@ pub enum Command {
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
+    },
+    /// Combine the output folders of `run --shard` into one, as if run whole.
+    Merge {
+        /// The output folder to write.
+        out: PathBuf,
+        /// The shards' output folders, one per shard, in any order.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// How to print the summary.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Redraw the charts and HTML report of an earlier run from its CSV files.
     Report {
@@ -69,6 +84,14 @@ pub struct RunArgs {
     /// Print nothing but errors (no progress bar, no summary).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Simulate only shard I of N (pools p with p mod N = I) and write a
+    /// partial result for `mailsim merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<ShardId>,
+}
+
+fn parse_shard(text: &str) -> Result<ShardId, String> {
+    ShardId::parse(text).map_err(|e| e.0)
 }
 
 /// Runs the parsed command.
@@ -77,6 +100,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => crate::cmd::run::run(&args),
         Command::Validate { scenario } => crate::cmd::validate::run(&scenario),
         Command::Report { dir, format, quiet } => crate::cmd::report::run(&dir, format, quiet),
+        Command::Merge {
+            out,
+            shards,
+            format,
+            quiet,
+        } => crate::cmd::merge::run(&out, &shards, format, quiet),
     }
 }
 

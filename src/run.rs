@@ -3,6 +3,7 @@
 
 use crate::engine::Streams;
 use crate::model::{Plan, PoolResult, PoolSim};
+use crate::output::shard::ShardId;
 use crate::scenario::Scenario;
 use crate::stats::{Counters, PoolStats, SyncDelays, TimeSeries};
 use rayon::prelude::*;
@@ -50,8 +51,9 @@ impl Replication {
         }
     }
 
-    /// Adds pools of the same replication (`pools` appended in order).
-    fn merge_pools(mut self, o: Replication) -> Self {
+    /// Adds other pools of the same replication (their `pools` appended;
+    /// callers sort by pool number when all are in).
+    pub fn merge_pools(mut self, o: Replication) -> Self {
         self.merge_totals(&o);
         self.pools.extend(o.pools);
         self
@@ -82,6 +84,8 @@ pub struct RunOptions {
     pub threads: usize,
     /// Where pools report how far they got, for a progress display.
     pub progress: Option<Arc<Progress>>,
+    /// Simulate only this shard's pools (`mailsim run --shard I/N`).
+    pub shard: Option<ShardId>,
 }
 
 /// Work done so far, summed over every pool of every replication. Pools
@@ -97,10 +101,11 @@ pub struct Progress {
 
 impl Progress {
     /// Simulated microseconds when everything is done.
-    pub fn total_us(sc: &Scenario) -> u64 {
-        sc.horizon
-            .0
-            .saturating_mul(sc.evaluator.pools as u64 * sc.replications as u64)
+    pub fn total_us(sc: &Scenario, shard: Option<ShardId>) -> u64 {
+        let pools = (0..sc.evaluator.pools)
+            .filter(|&p| shard.is_none_or(|s| s.owns(p)))
+            .count() as u64;
+        sc.horizon.0.saturating_mul(pools * sc.replications as u64)
     }
 }
 
@@ -115,13 +120,21 @@ pub struct RunResult {
 
 /// Simulates replication `rep`: its pools in parallel, merged in pool order.
 pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&Progress>) -> Replication {
+    run_pools(sc, rep, progress, None)
+}
+
+/// Simulates the pools of replication `rep` that `shard` owns (all without one).
+pub fn run_pools(sc: &Scenario, rep: u32, progress: Option<&Progress>, shard: Option<ShardId>) -> Replication {
     let streams = Streams::new(sc.seed, rep);
     let plan = Plan::draw(sc, &streams);
-    let mut rep = (0..sc.evaluator.pools)
+    let pools: Vec<u32> = (0..sc.evaluator.pools)
+        .filter(|&p| shard.is_none_or(|s| s.owns(p)))
+        .collect();
+    let mut rep = pools
         .into_par_iter()
         .map(|pool| Replication::from_pool(PoolSim::new(sc, &plan, streams, pool).run(progress)))
         .reduce_with(Replication::merge_pools)
-        .expect("a scenario has at least one pool");
+        .expect("every shard owns a pool (the CLI checks shards <= pools)");
     // Merging is exact whatever the order; only the pool list needs sorting.
     rep.pools.sort_by_key(|p| p.pool);
     rep
@@ -133,7 +146,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<RunResult> {
     let replications: Vec<Replication> = threads.install(|| {
         (0..sc.replications)
             .into_par_iter()
-            .map(|rep| run_replication(sc, rep, opts.progress.as_deref()))
+            .map(|rep| run_pools(sc, rep, opts.progress.as_deref(), opts.shard))
             .collect()
     });
     let mut all = replications[0].clone();

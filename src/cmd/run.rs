@@ -6,6 +6,7 @@ use crate::error::BadInput;
 use crate::output::json::RunInfo;
 use crate::output::progress::ProgressDisplay;
 use crate::output::report::render;
+use crate::output::shard::{RunKey, write_shard};
 use crate::output::summary::Summary;
 use crate::output::{write_atomically, write_results};
 use crate::run::{Progress, RunOptions, run as simulate};
@@ -39,14 +40,24 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         None => default_out(&args.scenario)?,
     };
     let threads = args.threads.map_or(0, |t| t as usize);
+    if let Some(shard) = args.shard
+        && shard.count > sc.evaluator.pools
+    {
+        return Err(BadInput(format!(
+            "--shard {}/{}: the scenario has only {} pool(s), so at most {} shards",
+            shard.index, shard.count, sc.evaluator.pools, sc.evaluator.pools
+        ))
+        .into());
+    }
     let progress = Arc::new(Progress::default());
-    let display = ProgressDisplay::start(&progress, Progress::total_us(&sc), sc.horizon, args.quiet);
+    let display = ProgressDisplay::start(&progress, Progress::total_us(&sc, args.shard), sc.horizon, args.quiet);
     let started = Instant::now();
     let result = simulate(
         &sc,
         &RunOptions {
             threads,
             progress: Some(progress),
+            shard: args.shard,
         },
     );
     let wall = started.elapsed();
@@ -61,6 +72,29 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         },
         wall,
     };
+    if let Some(shard) = args.shard {
+        let text = std::fs::read_to_string(&args.scenario)?;
+        write_atomically(&out, |dir| {
+            write_results(dir, &sc, &result, &info)?;
+            write_shard(dir, shard, RunKey::of(&sc, &text), wall.as_secs_f64(), &result)
+        })?;
+        if !args.quiet {
+            let pools: Vec<String> = (0..sc.evaluator.pools)
+                .filter(|&p| shard.owns(p))
+                .map(|p| p.to_string())
+                .collect();
+            println!(
+                "shard {}/{} of {}: pools {} simulated in {:.2} s; merge with `mailsim merge OUT_DIR SHARD_DIR...`",
+                shard.index,
+                shard.count,
+                sc.name,
+                pools.join(", "),
+                wall.as_secs_f64()
+            );
+            println!("  results      {}", out.display());
+        }
+        return Ok(());
+    }
     let mut results = None;
     write_atomically(&out, |dir| {
         write_results(dir, &sc, &result, &info)?;

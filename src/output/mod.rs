@@ -8,6 +8,7 @@ pub mod json;
 pub mod progress;
 pub mod report;
 pub mod results;
+pub mod shard;
 pub mod summary;
 
 pub use folder::write_atomically;

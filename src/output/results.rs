@@ -282,6 +282,7 @@ pub(crate) mod tests {
             &RunOptions {
                 threads: 1,
                 progress: None,
+                shard: None,
             },
         )
         .unwrap();

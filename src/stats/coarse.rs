@@ -94,6 +94,16 @@ impl CoarseHist {
         self.bins = out;
     }
 
+    /// The sorted `(bin, count)` pairs.
+    pub fn bins(&self) -> &[(u16, u64)] {
+        &self.bins
+    }
+
+    /// The exact largest value recorded (0 when empty).
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+
     /// Number of values recorded.
     pub fn count(&self) -> u64 {
         self.bins.iter().map(|b| b.1).sum()

@@ -171,6 +171,19 @@ impl SyncDelays {
         }
     }
 
+    /// Puts a whole cell in place (reading back a saved result).
+    pub fn set_cell(&mut self, index: usize, cell: DelayCell) {
+        self.cells[index] = Some(cell);
+    }
+
+    /// Non-empty cells by dense index.
+    pub fn indexed_cells(&self) -> impl Iterator<Item = (usize, &DelayCell)> {
+        self.cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+    }
+
     /// Non-empty cells in report order.
     pub fn cells(&self) -> impl Iterator<Item = ((Policy, Cohort, Outcome), &DelayCell)> {
         self.cells

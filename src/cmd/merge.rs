@@ -1,0 +1,154 @@
+//! `mailsim merge OUT SHARD_DIR...`: combine the partial results of a
+//! sharded run into the output folder an unsharded run would have written.
+
+use super::print_summary;
+use crate::cli::Format;
+use crate::error::BadInput;
+use crate::output::json::RunInfo;
+use crate::output::report::render;
+use crate::output::results::SCENARIO_COPY;
+use crate::output::shard::{RunKey, Shard, read_shard};
+use crate::output::summary::Summary;
+use crate::output::{write_atomically, write_results};
+use crate::run::{Replication, RunResult};
+use crate::scenario::Scenario;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn bad(message: String) -> anyhow::Error {
+    BadInput(message).into()
+}
+
+/// The scenario a shard folder ran, as run (seed and replications of its run.json).
+fn scenario_of(dir: &Path) -> anyhow::Result<(Scenario, String)> {
+    let path = dir.join(SCENARIO_COPY);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        bad(format!(
+            "{}: cannot read ({e}); is this a shard's output folder?",
+            path.display()
+        ))
+    })?;
+    let json_path = dir.join("run.json");
+    let json: serde_json::Value = std::fs::read_to_string(&json_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| bad(format!("{}: missing or damaged", json_path.display())))?;
+    let mut sc = Scenario::parse(&text, &path.display().to_string())?;
+    let field = |k: &str| {
+        json["scenario"][k]
+            .as_u64()
+            .ok_or_else(|| bad(format!("{}: no scenario.{k}", json_path.display())))
+    };
+    sc.seed = field("seed")?;
+    sc.replications = field("replications")? as u32;
+    Ok((sc, text))
+}
+
+/// Merges the shard folders into `out`.
+pub fn run(out: &Path, dirs: &[PathBuf], format: Format, quiet: bool) -> anyhow::Result<()> {
+    let (sc, text) = scenario_of(&dirs[0])?;
+    let key = RunKey::of(&sc, &text);
+    let mut shards: Vec<(PathBuf, Shard)> = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        let (dir_sc, dir_text) = scenario_of(dir)?;
+        let shard = read_shard(dir, &dir_sc)?;
+        let dir_key = RunKey::of(&dir_sc, &dir_text);
+        if dir_key != key || shard.run != key {
+            return Err(bad(format!(
+                "{} is a shard of another run ({:?}, seed {}, {} replication(s)) than {} ({:?}, seed {}, {} replication(s)); merge only shards of one scenario and seed",
+                dir.display(),
+                shard.run.name,
+                shard.run.seed,
+                shard.run.replications,
+                dirs[0].display(),
+                key.name,
+                key.seed,
+                key.replications
+            )));
+        }
+        if let Some((other, _)) = shards.iter().find(|(_, s)| s.id.index == shard.id.index) {
+            return Err(bad(format!(
+                "{} and {} are both shard {}/{}",
+                other.display(),
+                dir.display(),
+                shard.id.index,
+                shard.id.count
+            )));
+        }
+        if shard.id.count != shards.first().map_or(shard.id.count, |(_, s)| s.id.count) {
+            return Err(bad(format!(
+                "{} is one of {} shards, the others of {}",
+                dir.display(),
+                shard.id.count,
+                shards[0].1.id.count
+            )));
+        }
+        shards.push((dir.clone(), shard));
+    }
+    let count = shards[0].1.id.count;
+    let missing: Vec<String> = (0..count)
+        .filter(|i| !shards.iter().any(|(_, s)| s.id.index == *i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(bad(format!(
+            "shard(s) {} missing: give all {count} shard folders",
+            missing.join(", ")
+        )));
+    }
+    shards.sort_by_key(|(_, s)| s.id.index);
+    let wall_s: f64 = shards.iter().map(|(_, s)| s.wall_s).sum();
+    let mut reps: Vec<Option<Replication>> = vec![None; sc.replications as usize];
+    for (dir, shard) in shards {
+        if shard.replications.len() != sc.replications as usize {
+            return Err(bad(format!(
+                "{}: has {} replication(s), not {}",
+                dir.display(),
+                shard.replications.len(),
+                sc.replications
+            )));
+        }
+        for (slot, rep) in reps.iter_mut().zip(shard.replications) {
+            *slot = Some(match slot.take() {
+                None => rep,
+                Some(acc) => acc.merge_pools(rep),
+            });
+        }
+    }
+    let replications: Vec<Replication> = reps
+        .into_iter()
+        .map(|r| {
+            let mut r = r.expect("every shard has every replication");
+            r.pools.sort_by_key(|p| p.pool);
+            r
+        })
+        .collect();
+    if replications[0].pools.iter().map(|p| p.pool).ne(0..sc.evaluator.pools) {
+        return Err(bad(format!(
+            "the shards do not hold pools 0 to {} exactly once",
+            sc.evaluator.pools - 1
+        )));
+    }
+    let mut all = replications[0].clone();
+    for r in &replications[1..] {
+        all.merge(r);
+    }
+    let result = RunResult { replications, all };
+    let info = RunInfo {
+        file: dirs[0].join(SCENARIO_COPY).display().to_string(),
+        threads: count as usize,
+        wall: Duration::from_secs_f64(wall_s),
+    };
+    let mut results = None;
+    write_atomically(out, |dir| {
+        write_results(dir, &sc, &result, &info)?;
+        results = Some(render(dir)?);
+        Ok(())
+    })?;
+    if !quiet {
+        let mut results = results.expect("written above");
+        results.dir = out.to_path_buf();
+        print_summary(&Summary::of(&results), format);
+    }
+    Ok(())
+}
