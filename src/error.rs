@@ -19,9 +19,14 @@ impl std::error::Error for BadInput {}
 pub const EXIT_BAD_INPUT: i32 = 2;
 /// Exit code for any other failure.
 pub const EXIT_FAILURE: i32 = 1;
+/// Exit code when a run completed but an SLO failed (or `compare` found a regression).
+pub const EXIT_THRESHOLD: i32 = 3;
 
 /// The process exit code for an error.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
+    if err.downcast_ref::<crate::output::slo::SloFailed>().is_some() {
+        return EXIT_THRESHOLD;
+    }
     if err.downcast_ref::<ScenarioError>().is_some() || err.downcast_ref::<BadInput>().is_some() {
         EXIT_BAD_INPUT
     } else {

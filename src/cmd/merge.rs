@@ -8,6 +8,7 @@ use crate::output::json::RunInfo;
 use crate::output::report::render;
 use crate::output::results::SCENARIO_COPY;
 use crate::output::shard::{RunKey, Shard, read_shard};
+use crate::output::slo::{evaluate, verdict};
 use crate::output::summary::Summary;
 use crate::output::{write_atomically, write_results};
 use crate::run::{Replication, RunResult};
@@ -145,10 +146,10 @@ pub fn run(out: &Path, dirs: &[PathBuf], format: Format, quiet: bool) -> anyhow:
         results = Some(render(dir)?);
         Ok(())
     })?;
+    let mut results = results.expect("written above");
+    results.dir = out.to_path_buf(); // the folder now has its final name
     if !quiet {
-        let mut results = results.expect("written above");
-        results.dir = out.to_path_buf();
         print_summary(&Summary::of(&results), format);
     }
-    Ok(())
+    Ok(verdict(&evaluate(&results))?)
 }

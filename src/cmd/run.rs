@@ -7,6 +7,7 @@ use crate::output::json::RunInfo;
 use crate::output::progress::ProgressDisplay;
 use crate::output::report::render;
 use crate::output::shard::{RunKey, write_shard};
+use crate::output::slo::{evaluate, verdict};
 use crate::output::summary::Summary;
 use crate::output::{write_atomically, write_results};
 use crate::run::{Progress, RunOptions, run as simulate};
@@ -101,10 +102,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         results = Some(render(dir)?);
         Ok(())
     })?;
+    let mut results = results.expect("written above");
+    results.dir = out; // the folder now has its final name
     if !args.quiet {
-        let mut results = results.expect("written above");
-        results.dir = out; // the folder now has its final name
         print_summary(&Summary::of(&results), args.format);
     }
-    Ok(())
+    Ok(verdict(&evaluate(&results))?)
 }

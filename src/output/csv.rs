@@ -346,6 +346,47 @@ pub fn write_outcomes(run: &RunResult, w: &mut dyn Write) -> csv::Result<()> {
     Ok(())
 }
 
+/// `metrics.csv`: every key metric of each replication and of the merge.
+pub fn write_metrics(run: &RunResult, sc: &Scenario, w: &mut dyn Write) -> csv::Result<()> {
+    let mut out = writer(w);
+    out.write_record(["replication", "metric", "value"])?;
+    for (rep, r) in labelled(run) {
+        for (name, value) in crate::stats::metrics::key_metrics(r, sc) {
+            out.write_record([rep.as_str(), &name, &format!("{value:.6}")])?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `replications.csv` (two or more replications): each key metric's mean,
+/// standard deviation and 95 % confidence half-width (Student t) across
+/// replications. A metric missing from some replications (nothing synced
+/// there) is summarised over those that have it.
+pub fn write_replications(run: &RunResult, sc: &Scenario, w: &mut dyn Write) -> csv::Result<()> {
+    use crate::stats::metrics::{Interval, key_metrics};
+    let mut out = writer(w);
+    out.write_record(["metric", "n", "mean", "sd", "ci95_half_width"])?;
+    let per_rep: Vec<Vec<(String, f64)>> = run.replications.iter().map(|r| key_metrics(r, sc)).collect();
+    for name in crate::stats::metrics::metric_names() {
+        let xs: Vec<f64> = per_rep
+            .iter()
+            .filter_map(|m| m.iter().find(|(n, _)| *n == name).map(|(_, v)| *v))
+            .collect();
+        if let Some(i) = Interval::of(&xs) {
+            out.write_record([
+                name.as_str(),
+                &i.n.to_string(),
+                &format!("{:.6}", i.mean),
+                &format!("{:.6}", i.sd),
+                &format!("{:.6}", i.half_width),
+            ])?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ pub mod progress;
 pub mod report;
 pub mod results;
 pub mod shard;
+pub mod slo;
 pub mod summary;
 
 pub use folder::write_atomically;
@@ -44,6 +45,10 @@ pub fn write_results(dir: &Path, sc: &Scenario, result: &RunResult, info: &RunIn
         Ok(csv::write_sync_delay_cdf(result, sc, w)?)
     })?;
     write_file(dir, "outcomes.csv", |w| Ok(csv::write_outcomes(result, w)?))?;
+    write_file(dir, "metrics.csv", |w| Ok(csv::write_metrics(result, sc, w)?))?;
+    if result.replications.len() >= 2 {
+        write_file(dir, "replications.csv", |w| Ok(csv::write_replications(result, sc, w)?))?;
+    }
     write_file(dir, "run.json", |w| {
         Ok(w.write_all(run_json(sc, result, info).as_bytes())?)
     })?;

@@ -42,6 +42,12 @@ pub const CHARTS: [Chart; 4] = [
 /// what it read. `mailsim run` and `mailsim report` both end here.
 pub fn render(dir: &Path) -> anyhow::Result<Results> {
     let results = Results::load(dir)?;
+    if !results.scenario.slos.is_empty() {
+        let path = dir.join("slo.csv");
+        let mut file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        super::slo::write_slo_csv(&super::slo::evaluate(&results), &mut file)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     write_charts(&results, dir)?;
     let html = report_html(&results)?;
     let path = dir.join("report.html");

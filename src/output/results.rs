@@ -91,6 +91,24 @@ pub struct SeriesRow {
     pub wait_p50_ms: Option<f64>,
 }
 
+/// `metrics.csv` row.
+#[derive(Clone, Debug, Deserialize)]
+pub struct MetricRow {
+    pub replication: String,
+    pub metric: String,
+    pub value: f64,
+}
+
+/// `replications.csv` row: a key metric across replications.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ReplicationStat {
+    pub metric: String,
+    pub n: usize,
+    pub mean: f64,
+    pub sd: f64,
+    pub ci95_half_width: f64,
+}
+
 /// `timeseries_pools.csv` row.
 #[derive(Clone, Debug, Deserialize)]
 pub struct PoolSeriesRow {
@@ -154,6 +172,9 @@ pub struct Results {
     pub evaluator: Vec<EvaluatorRow>,
     pub series: Vec<SeriesRow>,
     pub pool_series: Vec<PoolSeriesRow>,
+    pub metrics: Vec<MetricRow>,
+    /// Empty with one replication.
+    pub replication_stats: Vec<ReplicationStat>,
 }
 
 fn bad(path: &Path, what: impl std::fmt::Display) -> anyhow::Error {
@@ -196,6 +217,12 @@ impl Results {
             evaluator: read_csv(dir, "evaluator.csv")?,
             series: read_csv(dir, "timeseries.csv")?,
             pool_series: read_csv(dir, "timeseries_pools.csv")?,
+            metrics: read_csv(dir, "metrics.csv")?,
+            replication_stats: if dir.join("replications.csv").exists() {
+                read_csv(dir, "replications.csv")?
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -205,6 +232,19 @@ impl Results {
             .iter()
             .find(|r| r.replication == "all" && r.metric == name)
             .map_or(0, |r| r.value)
+    }
+
+    /// A key metric of the merged replications, if the run has data for it.
+    pub fn merged_metric(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|m| m.replication == "all" && m.metric == name)
+            .map(|m| m.value)
+    }
+
+    /// A key metric's spread across replications (two or more).
+    pub fn replication_stat(&self, name: &str) -> Option<&ReplicationStat> {
+        self.replication_stats.iter().find(|s| s.metric == name)
     }
 
     /// The merged time series (replication `all`).

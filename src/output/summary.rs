@@ -66,7 +66,31 @@ pub struct Summary {
     pub output: String,
     /// The HTML report.
     pub report: String,
+    /// Key metrics across replications (two or more): name, mean, 95 % CI half-width.
+    pub intervals: Vec<MetricInterval>,
+    /// The scenario's SLOs, measured.
+    pub slos: Vec<super::slo::SloResult>,
 }
+
+/// A key metric across replications.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MetricInterval {
+    /// Metric name.
+    pub metric: String,
+    /// Mean over replications.
+    pub mean: f64,
+    /// Half-width of its 95 % confidence interval (Student t).
+    pub ci95_half_width: f64,
+}
+
+/// The metrics the text summary shows with their spread.
+const SHOWN_INTERVALS: [&str; 5] = [
+    "evaluator.utilization",
+    "evaluator.wait_p99_ms",
+    "evaluator.peak_evaluations_per_s",
+    "evaluations_rejected_share",
+    "outcome_share.timeout",
+];
 
 impl Summary {
     /// The summary of an output folder.
@@ -108,6 +132,16 @@ impl Summary {
             requests_per_s: r.run.requests_per_s,
             output: r.dir.display().to_string(),
             report: r.dir.join("report.html").display().to_string(),
+            intervals: r
+                .replication_stats
+                .iter()
+                .map(|st| MetricInterval {
+                    metric: st.metric.clone(),
+                    mean: st.mean,
+                    ci95_half_width: st.ci95_half_width,
+                })
+                .collect(),
+            slos: super::slo::evaluate(r),
         }
     }
 
@@ -192,6 +226,40 @@ impl Summary {
                 p.pool,
                 p.utilization * 100.0,
                 p.wait_p99_ms.map(|ms| duration(ms / 1e3)).unwrap_or_else(|| "-".into())
+            );
+        }
+        let shown: Vec<&MetricInterval> = self
+            .intervals
+            .iter()
+            .filter(|i| {
+                SHOWN_INTERVALS.contains(&i.metric.as_str())
+                    || i.metric.starts_with("sync_delay.new.") && i.metric.ends_with("p99_s")
+            })
+            .collect();
+        if !shown.is_empty() {
+            let _ = writeln!(
+                s,
+                "  Across {} replications (mean ± 95% CI half-width; all in replications.csv)",
+                self.replications
+            );
+            for i in shown {
+                let _ = writeln!(
+                    s,
+                    "                {:<38} {:>12.4} ± {:.4}",
+                    i.metric, i.mean, i.ci95_half_width
+                );
+            }
+        }
+        for (n, slo) in self.slos.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "  {:<12}  {}  {} {} {}: {}",
+                if n == 0 { "SLOs" } else { "" },
+                if slo.pass { "pass" } else { "FAIL" },
+                slo.metric,
+                if slo.bound == "max" { "<=" } else { ">=" },
+                slo.limit,
+                slo.value.map(|v| format!("{v:.4}")).unwrap_or_else(|| "no data".into())
             );
         }
         let _ = writeln!(

@@ -39,6 +39,19 @@ pub struct Scenario {
     pub behavior: Behavior,
     /// Tenant groups, in file order.
     pub groups: Vec<TenantGroup>,
+    /// Service-level objectives that `run` checks (exit code 3 when one fails).
+    pub slos: Vec<Slo>,
+}
+
+/// A threshold on a key metric (see `stats::metrics`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    /// Metric name, such as `evaluator.wait_p99_ms`.
+    pub metric: String,
+    /// The metric must be at most this.
+    pub max: Option<f64>,
+    /// The metric must be at least this.
+    pub min: Option<f64>,
 }
 
 /// Evaluator pools: `pools` independent pools of `servers` servers, one FIFO queue each.
@@ -802,6 +815,39 @@ fn choice(raw: &Option<std::collections::BTreeMap<String, f64>>) -> Check<Choice
     Ok(c)
 }
 
+fn slos(raw: &[RawSlo]) -> Check<Vec<Slo>> {
+    let names = crate::stats::metrics::metric_names();
+    raw.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let key = |k: &str| format!("slo[{i}].{k}");
+            if !names.contains(&r.metric) {
+                return invalid(
+                    &key("metric"),
+                    format!(
+                        "unknown metric {:?}; metrics are {}",
+                        r.metric,
+                        crate::stats::metrics::METRIC_FORMS
+                    ),
+                );
+            }
+            if r.max.is_none() && r.min.is_none() {
+                return invalid(&format!("slo[{i}]"), "an SLO needs `max` or `min` (or both)");
+            }
+            for (k, v) in [("max", r.max), ("min", r.min)] {
+                if v.is_some_and(|v| !v.is_finite()) {
+                    return invalid(&key(k), "must be a finite number");
+                }
+            }
+            Ok(Slo {
+                metric: r.metric.clone(),
+                max: r.max,
+                min: r.min,
+            })
+        })
+        .collect()
+}
+
 const MAX_BUCKETS: u64 = 2_000_000;
 const MAX_TENANTS: u64 = 100_000_000;
 
@@ -945,6 +991,7 @@ fn validate(raw: RawScenario) -> Check<Scenario> {
         devices,
         behavior,
         groups,
+        slos: slos(&raw.slo)?,
     };
     if scenario.tenant_count() > MAX_TENANTS {
         return invalid(

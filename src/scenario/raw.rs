@@ -31,6 +31,17 @@ pub struct RawScenario {
     #[serde(default)]
     pub behavior: RawBehavior,
     pub tenants: Vec<RawGroup>,
+    #[serde(default)]
+    pub slo: Vec<RawSlo>,
+}
+
+/// `[[slo]]`: a threshold on a key metric.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub metric: String,
+    pub max: Option<f64>,
+    pub min: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

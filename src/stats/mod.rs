@@ -8,6 +8,7 @@
 pub mod coarse;
 pub mod delay;
 pub mod evaluator;
+pub mod metrics;
 pub mod series;
 
 pub use coarse::CoarseHist;

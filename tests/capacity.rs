@@ -1,0 +1,144 @@
+//! Capacity planning: key metrics per replication, confidence intervals
+//! across replications, and SLOs that set the exit code.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(scenario: &str, extra: &[&str]) -> (tempfile::TempDir, Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mailsim"))
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .args(extra)
+        .output()
+        .unwrap();
+    (dir, o)
+}
+
+fn base() -> String {
+    std::fs::read_to_string("tests/data/small.toml").unwrap()
+}
+
+fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            h.iter()
+                .zip(rec.unwrap().iter())
+                .map(|(a, b)| (a.into(), b.into()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn replications_csv_holds_mean_sd_and_student_t_half_width() {
+    let (dir, o) = run(&base(), &["--replications", "4", "-q"]);
+    assert!(o.status.success());
+    let out = dir.path().join("out");
+    let metrics = csv_rows(&out.join("metrics.csv"));
+    let stats = csv_rows(&out.join("replications.csv"));
+    assert!(stats.len() > 10);
+    for name in [
+        "evaluator.utilization",
+        "outcome_share.continued",
+        "evaluator.peak_evaluations_per_s",
+    ] {
+        let xs: Vec<f64> = (0..4)
+            .map(|rep| {
+                metrics
+                    .iter()
+                    .find(|m| m["replication"] == rep.to_string() && m["metric"] == name)
+                    .unwrap()["value"]
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        // By hand: mean, sample sd, t(0.975, 3) = 3.182.
+        let mean = xs.iter().sum::<f64>() / 4.0;
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+        let half = 3.182 * sd / 2.0;
+        let row = stats.iter().find(|s| s["metric"] == name).unwrap();
+        let get = |k: &str| row[k].parse::<f64>().unwrap();
+        assert_eq!(row["n"], "4");
+        assert!((get("mean") - mean).abs() < 2e-6, "{name} mean");
+        assert!((get("sd") - sd).abs() < 2e-6, "{name} sd");
+        assert!((get("ci95_half_width") - half).abs() < 2e-6, "{name} half-width");
+        assert!(sd > 0.0, "{name}: replications must differ");
+    }
+    let text = String::from_utf8(run(&base(), &["--replications", "3"]).1.stdout).unwrap();
+    assert!(text.contains("Across 3 replications") && text.contains(" ± "), "{text}");
+}
+
+#[test]
+fn one_replication_writes_no_replications_csv() {
+    let (dir, o) = run(&base(), &["-q"]);
+    assert!(o.status.success());
+    assert!(!dir.path().join("out/replications.csv").exists());
+    assert!(dir.path().join("out/metrics.csv").exists());
+}
+
+const SLOS: &str = r#"
+[[slo]]
+metric = "evaluator.utilization"
+max = 0.5
+
+[[slo]]
+metric = "outcome_share.timeout"
+min = 0.01
+max = 0.5
+"#;
+
+#[test]
+fn slos_that_pass_exit_0_and_a_failing_one_exits_3() {
+    let (dir, o) = run(&(base() + SLOS), &["-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let slo = csv_rows(&dir.path().join("out/slo.csv"));
+    assert_eq!(slo.len(), 3);
+    assert!(slo.iter().all(|s| s["verdict"] == "pass"), "{slo:?}");
+
+    let failing = base() + SLOS + "\n[[slo]]\nmetric = \"sync_delay.new.continued.p99_s\"\nmax = 120\n";
+    let (dir, o) = run(&failing, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 of 4 SLO bound(s) failed"));
+    let slo = csv_rows(&dir.path().join("out/slo.csv"));
+    let row = slo
+        .iter()
+        .find(|s| s["metric"] == "sync_delay.new.continued.p99_s")
+        .unwrap();
+    assert_eq!(row["verdict"], "fail");
+    assert!(row["value"].parse::<f64>().unwrap() > 120.0);
+    // The results are written all the same, and the JSON summary says which failed.
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        json["slos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["pass"] == false)
+            .count(),
+        1
+    );
+    assert!(dir.path().join("out/report.html").exists());
+}
+
+#[test]
+fn an_unknown_slo_metric_is_bad_input_listing_the_metrics() {
+    let (dir, o) = run(
+        &(base() + "\n[[slo]]\nmetric = \"evaluator.wait_p98_ms\"\nmax = 1\n"),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("slo[0].metric") && err.contains("evaluator.wait_p99_ms"),
+        "{err}"
+    );
+    assert!(!dir.path().join("out").exists());
+}
