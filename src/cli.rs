@@ -2,6 +2,7 @@
 //! work lives in `cmd/`.
 
 use crate::output::shard::ShardId;
+use crate::scenario::set::Override;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -88,6 +89,14 @@ pub struct RunArgs {
     /// partial result for `mailsim merge`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<ShardId>,
+    /// Change a scenario key by its dotted path before running (repeatable),
+    /// e.g. --set evaluator.servers=8 --set tenants[0].changes[0].share=0.5
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    pub set: Vec<Override>,
+}
+
+fn parse_set(text: &str) -> Result<Override, String> {
+    Override::parse(text)
 }
 
 fn parse_shard(text: &str) -> Result<ShardId, String> {

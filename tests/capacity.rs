@@ -142,3 +142,31 @@ fn an_unknown_slo_metric_is_bad_input_listing_the_metrics() {
     );
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn set_changes_any_key_by_its_dotted_path() {
+    let (dir, o) = run(
+        &base(),
+        &[
+            "-q",
+            "--set",
+            "evaluator.servers=3",
+            "--set",
+            "tenants[0].changes[0].share=0.5",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let copy = std::fs::read_to_string(dir.path().join("out/scenario.toml")).unwrap();
+    assert!(copy.contains("servers = 3") && copy.contains("share = 0.5"), "{copy}");
+    let evaluator = csv_rows(&dir.path().join("out/evaluator.csv"));
+    let (_, plain) = run(&base(), &["-q"]);
+    assert!(plain.status.success());
+    assert!(evaluator.iter().any(|r| r["pool"] == "all"));
+
+    let (dir, o) = run(&base(), &["--set", "evaluator.servers=0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("evaluator.servers"));
+    assert!(!dir.path().join("out").exists());
+    let (_, o) = run(&base(), &["--set", "evaluator"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -136,6 +136,7 @@ pub fn run(out: &Path, dirs: &[PathBuf], format: Format, quiet: bool) -> anyhow:
     }
     let result = RunResult { replications, all };
     let info = RunInfo {
+        scenario_text: text.clone(),
         file: dirs[0].join(SCENARIO_COPY).display().to_string(),
         threads: count as usize,
         wall: Duration::from_secs_f64(wall_s),

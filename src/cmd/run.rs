@@ -11,7 +11,8 @@ use crate::output::slo::{evaluate, verdict};
 use crate::output::summary::Summary;
 use crate::output::{write_atomically, write_results};
 use crate::run::{Progress, RunOptions, run as simulate};
-use crate::scenario::Scenario;
+use crate::scenario::set::{Override, apply};
+use crate::scenario::{Scenario, ScenarioError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,9 +28,33 @@ pub fn default_out(scenario: &Path) -> anyhow::Result<PathBuf> {
     Ok(Path::new("output").join(stem))
 }
 
+/// Reads a scenario, applies `--set` overrides to its text, and validates
+/// the result; returns it with the text as run.
+pub fn load_with_overrides(path: &Path, sets: &[Override]) -> anyhow::Result<(Scenario, String)> {
+    let file = path.display().to_string();
+    let original = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: None,
+        key: None,
+        message: format!("cannot read the scenario: {e}"),
+    })?;
+    let text = apply(&original, sets).map_err(BadInput)?;
+    let label = if sets.is_empty() {
+        file
+    } else {
+        format!("{file} (with --set)")
+    };
+    // Lines of the rewritten text would not match the file: name the key only.
+    let sc = Scenario::parse(&text, &label).map_err(|e| ScenarioError {
+        line: if sets.is_empty() { e.line } else { None },
+        ..e
+    })?;
+    Ok((sc, text))
+}
+
 /// Runs the scenario of `args` and writes its output folder.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let mut sc = Scenario::load(&args.scenario)?;
+    let (mut sc, text) = load_with_overrides(&args.scenario, &args.set)?;
     if let Some(seed) = args.seed {
         sc.seed = seed;
     }
@@ -65,6 +90,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     display.finish();
     let result = result?;
     let info = RunInfo {
+        scenario_text: text.clone(),
         file: args.scenario.display().to_string(),
         threads: if threads == 0 {
             rayon::current_num_threads()
@@ -74,7 +100,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         wall,
     };
     if let Some(shard) = args.shard {
-        let text = std::fs::read_to_string(&args.scenario)?;
         write_atomically(&out, |dir| {
             write_results(dir, &sc, &result, &info)?;
             write_shard(dir, shard, RunKey::of(&sc, &text), wall.as_secs_f64(), &result)

@@ -15,6 +15,8 @@ pub struct RunInfo {
     pub threads: usize,
     /// Wall-clock time of the simulation (not of writing files).
     pub wall: Duration,
+    /// The scenario text as run (after any `--set`), saved as scenario.toml.
+    pub scenario_text: String,
 }
 
 /// The JSON text of `run.json`.

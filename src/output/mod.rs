@@ -53,6 +53,6 @@ pub fn write_results(dir: &Path, sc: &Scenario, result: &RunResult, info: &RunIn
         Ok(w.write_all(run_json(sc, result, info).as_bytes())?)
     })?;
     let copy = dir.join(SCENARIO_COPY);
-    std::fs::copy(&info.file, &copy).with_context(|| format!("cannot copy {} to {}", info.file, copy.display()))?;
+    std::fs::write(&copy, &info.scenario_text).with_context(|| format!("cannot write {}", copy.display()))?;
     Ok(())
 }

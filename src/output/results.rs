@@ -328,6 +328,7 @@ pub(crate) mod tests {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let info = RunInfo {
+            scenario_text: std::fs::read_to_string(scenario_file).unwrap(),
             file: scenario_file.into(),
             threads: 1,
             wall: std::time::Duration::from_millis(5),

@@ -8,6 +8,7 @@
 pub mod dist;
 pub mod duration;
 mod raw;
+pub mod set;
 
 pub use dist::{CountDist, Dist};
 pub use duration::parse_duration;
