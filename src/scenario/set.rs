@@ -59,7 +59,7 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<String, String> {
     for o in overrides {
         set(&mut doc, &o.path, to_value(&o.value)).map_err(|e| format!("--set {}={}: {e}", o.path, o.value))?;
     }
-    Ok(toml::to_string(&doc).map_err(|e| e.to_string())?)
+    toml::to_string(&doc).map_err(|e| e.to_string())
 }
 
 fn set(doc: &mut Table, path: &str, value: Value) -> Result<(), String> {
