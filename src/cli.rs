@@ -40,6 +40,25 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Compare two runs' key metrics; exit 3 when one got worse beyond tolerance and noise.
+    Compare {
+        /// The reference output folder.
+        base: PathBuf,
+        /// The output folder to judge.
+        new: PathBuf,
+        /// Relative change that counts as a change at all.
+        #[arg(long, default_value = "5%", value_parser = crate::cmd::compare::parse_tolerance)]
+        tolerance: f64,
+        /// Compare runs of differently named scenarios.
+        #[arg(long)]
+        force: bool,
+        /// Where to write compare.csv [default: NEW].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Redraw the charts and HTML report of an earlier run from its CSV files.
     Report {
         /// An output folder written by `mailsim run`.
@@ -109,6 +128,14 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => crate::cmd::run::run(&args),
         Command::Validate { scenario } => crate::cmd::validate::run(&scenario),
         Command::Report { dir, format, quiet } => crate::cmd::report::run(&dir, format, quiet),
+        Command::Compare {
+            base,
+            new,
+            tolerance,
+            force,
+            out,
+            quiet,
+        } => crate::cmd::compare::run(&base, &new, tolerance, force, out.as_deref(), quiet),
         Command::Merge {
             out,
             shards,

@@ -24,7 +24,9 @@ pub const EXIT_THRESHOLD: i32 = 3;
 
 /// The process exit code for an error.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
-    if err.downcast_ref::<crate::output::slo::SloFailed>().is_some() {
+    if err.downcast_ref::<crate::output::slo::SloFailed>().is_some()
+        || err.downcast_ref::<crate::cmd::compare::Regression>().is_some()
+    {
         return EXIT_THRESHOLD;
     }
     if err.downcast_ref::<ScenarioError>().is_some() || err.downcast_ref::<BadInput>().is_some() {

@@ -170,3 +170,81 @@ fn set_changes_any_key_by_its_dotted_path() {
     let (_, o) = run(&base(), &["--set", "evaluator"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+fn mailsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mailsim")).args(args).output().unwrap()
+}
+
+/// Runs tests/data/small.toml with 5 replications and `extra` into `dir/name`.
+fn small_run(dir: &Path, name: &str, extra: &[&str]) -> String {
+    let out = dir.join(name).display().to_string();
+    let mut args = vec![
+        "run",
+        "tests/data/small.toml",
+        "--replications",
+        "5",
+        "-q",
+        "--out",
+        &out,
+    ];
+    args.extend_from_slice(extra);
+    assert!(mailsim(&args).status.success());
+    out
+}
+
+fn verdicts(dir: &str) -> HashMap<String, String> {
+    csv_rows(&Path::new(dir).join("compare.csv"))
+        .into_iter()
+        .map(|r| (r["metric"].clone(), r["verdict"].clone()))
+        .collect()
+}
+
+#[test]
+fn compare_finds_identical_runs_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (small_run(dir.path(), "a", &[]), small_run(dir.path(), "b", &[]));
+    let o = mailsim(&["compare", &a, &b]);
+    assert_eq!(o.status.code(), Some(0));
+    let v = verdicts(&b);
+    assert!(v.len() > 20 && v.values().all(|x| x == "same"), "{v:?}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("the same keys and values"));
+}
+
+#[test]
+fn compare_flags_a_smaller_evaluator_as_worse_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = small_run(dir.path(), "a", &[]);
+    let b = small_run(dir.path(), "b", &["--set", "evaluator.service_time.mean=2s"]);
+    let o = mailsim(&["compare", &a, &b]);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = verdicts(&b);
+    assert_eq!(v["evaluator.wait_p99_ms"], "worse");
+    assert_eq!(v["evaluator.utilization"], "worse");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("evaluator.service_time.mean") && text.contains("\"2s\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn compare_sees_no_regression_between_two_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = small_run(dir.path(), "a", &[]);
+    let b = small_run(dir.path(), "b", &["--seed", "77"]);
+    let o = mailsim(&["compare", &a, &b]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(!verdicts(&b).values().any(|x| x == "worse"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("seed"));
+}
+
+#[test]
+fn compare_refuses_different_scenarios_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = small_run(dir.path(), "a", &[]);
+    let b = small_run(dir.path(), "b", &["--set", "name=another"]);
+    let o = mailsim(&["compare", &a, &b]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    assert_ne!(mailsim(&["compare", "--force", "-q", &a, &b]).status.code(), Some(2));
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its `run`.
 
+pub mod compare;
 pub mod merge;
 pub mod report;
 pub mod run;

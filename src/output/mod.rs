@@ -2,6 +2,7 @@
 //! output folder (written beside the target, renamed into place).
 
 pub mod charts;
+pub mod compare;
 pub mod csv;
 pub mod folder;
 pub mod json;
