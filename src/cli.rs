@@ -40,6 +40,30 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Run a grid of scenario variants; write sweep.csv and a chart, and name
+    /// the cheapest point that meets every SLO.
+    Sweep {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// A key and its values: key=a..b[:step], key=x,y,z or key=x (repeatable; first varies slowest).
+        #[arg(long = "set", value_name = "KEY=VALUES", value_parser = crate::cmd::sweep::parse_axis, required = true)]
+        set: Vec<crate::cmd::sweep::Axis>,
+        /// An SLO: METRIC<=VALUE or METRIC>=VALUE (repeatable; the scenario's [[slo]] apply too).
+        #[arg(long, value_name = "SLO", value_parser = crate::cmd::sweep::parse_slo)]
+        slo: Vec<crate::output::sweep::SweepSlo>,
+        /// The metric to chart [default: the first SLO's, else evaluator.wait_p99_ms].
+        #[arg(long)]
+        metric: Option<String>,
+        /// Output folder [default: output/<scenario file stem>-sweep].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads [default: one per core]. Results do not depend on it.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        threads: Option<u64>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Compare two runs' key metrics; exit 3 when one got worse beyond tolerance and noise.
     Compare {
         /// The reference output folder.
@@ -128,6 +152,23 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => crate::cmd::run::run(&args),
         Command::Validate { scenario } => crate::cmd::validate::run(&scenario),
         Command::Report { dir, format, quiet } => crate::cmd::report::run(&dir, format, quiet),
+        Command::Sweep {
+            scenario,
+            set,
+            slo,
+            metric,
+            out,
+            threads,
+            quiet,
+        } => crate::cmd::sweep::run(&crate::cmd::sweep::SweepArgs {
+            scenario: &scenario,
+            axes: &set,
+            slos: &slo,
+            metric: metric.as_deref(),
+            out: out.as_deref(),
+            threads: threads.map_or(0, |t| t as usize),
+            quiet,
+        }),
         Command::Compare {
             base,
             new,

@@ -59,7 +59,7 @@ pub fn write_charts(r: &Results, dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Registers the embedded fonts with plotters (once per process).
-fn register_fonts() {
+pub(crate) fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Both are valid TrueType files embedded at compile time; a failure
@@ -117,7 +117,7 @@ const SIDE: i32 = 24;
 const Y_AREA: u32 = 86;
 
 /// Categorical colours for pools (Tableau 10 without its grey and olive).
-const PALETTE: [RGBColor; 8] = [
+pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),

@@ -12,6 +12,7 @@ pub mod results;
 pub mod shard;
 pub mod slo;
 pub mod summary;
+pub mod sweep;
 
 pub use folder::write_atomically;
 
