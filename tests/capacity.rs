@@ -211,20 +211,26 @@ fn compare_finds_identical_runs_the_same() {
 }
 
 #[test]
-fn compare_flags_a_smaller_evaluator_as_worse_and_exits_3() {
+fn compare_flags_fewer_servers_as_worse_and_exits_3() {
     let dir = tempfile::tempdir().unwrap();
-    let a = small_run(dir.path(), "a", &[]);
-    let b = small_run(dir.path(), "b", &["--set", "evaluator.service_time.mean=2s"]);
+    let slow = ["--set", "evaluator.service_time.mean=1s"];
+    let a = small_run(
+        dir.path(),
+        "a",
+        &[&slow[..], &["--set", "evaluator.servers=3"]].concat(),
+    );
+    let b = small_run(
+        dir.path(),
+        "b",
+        &[&slow[..], &["--set", "evaluator.servers=1"]].concat(),
+    );
     let o = mailsim(&["compare", &a, &b]);
     assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
     let v = verdicts(&b);
     assert_eq!(v["evaluator.wait_p99_ms"], "worse");
     assert_eq!(v["evaluator.utilization"], "worse");
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        text.contains("evaluator.service_time.mean") && text.contains("\"2s\""),
-        "{text}"
-    );
+    assert!(text.contains("evaluator.servers") && text.contains("3 → 1"), "{text}");
 }
 
 #[test]
