@@ -58,6 +58,25 @@ pub fn write_charts(r: &Results, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The merged sync-delay cells with connections, ordered by policy (as they
+/// first appear), cohort and outcome; and those policies in that order.
+fn merged_cells(r: &Results) -> (Vec<&DelayRow>, Vec<&str>) {
+    let mut cells: Vec<&DelayRow> = r
+        .sync_delay
+        .iter()
+        .filter(|d| d.replication == "all" && d.count > 0)
+        .collect();
+    let mut policies: Vec<&str> = Vec::new();
+    for c in &cells {
+        if !policies.contains(&c.policy.as_str()) {
+            policies.push(&c.policy);
+        }
+    }
+    let policy_rank = |p: &str| policies.iter().position(|x| *x == p).unwrap_or(0);
+    cells.sort_by_key(|c| (policy_rank(&c.policy), cohort_rank(&c.cohort), outcome_rank(&c.outcome)));
+    (cells, policies)
+}
+
 /// Registers the embedded fonts with plotters (once per process).
 pub(crate) fn register_fonts() {
     static ONCE: Once = Once::new();
@@ -842,19 +861,8 @@ where
     let x_max = r.run.scenario.horizon_s.max(10.0);
 
     // The cells to draw, in policy (as written), cohort, outcome order.
-    let mut cells: Vec<&DelayRow> = r
-        .sync_delay
-        .iter()
-        .filter(|d| d.replication == "all" && d.count > 0)
-        .collect();
-    let mut policies: Vec<&str> = Vec::new();
-    for c in &cells {
-        if !policies.contains(&c.policy.as_str()) {
-            policies.push(&c.policy);
-        }
-    }
+    let (cells, policies) = merged_cells(r);
     let policy_rank = |p: &str| policies.iter().position(|x| *x == p).unwrap_or(0);
-    cells.sort_by_key(|c| (policy_rank(&c.policy), cohort_rank(&c.cohort), outcome_rank(&c.outcome)));
     let multi = policies.len() > 1;
 
     let mut lines = Vec::new();
@@ -1691,19 +1699,7 @@ where
 {
     let body = frame(root, &title(r, "outcomes by policy and cohort"), &subtitle(r))?;
     let reps = replications(r);
-    let mut cells: Vec<&DelayRow> = r
-        .sync_delay
-        .iter()
-        .filter(|d| d.replication == "all" && d.count > 0)
-        .collect();
-    let mut policies: Vec<&str> = Vec::new();
-    for c in &cells {
-        if !policies.contains(&c.policy.as_str()) {
-            policies.push(&c.policy);
-        }
-    }
-    let policy_rank = |p: &str| policies.iter().position(|x| *x == p).unwrap_or(0);
-    cells.sort_by_key(|c| (policy_rank(&c.policy), cohort_rank(&c.cohort), outcome_rank(&c.outcome)));
+    let (cells, _) = merged_cells(r);
 
     // Bars placed left to right: a gap between groups.
     struct Bar<'a> {
