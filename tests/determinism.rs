@@ -58,7 +58,17 @@ policy = "unmanaged"
 share = 0.5
 "#;
 
-const FILES: [&str; 4] = ["summary.csv", "sync_delay.csv", "evaluator.csv", "timeseries.csv"];
+const FILES: [&str; 9] = [
+    "summary.csv",
+    "sync_delay.csv",
+    "evaluator.csv",
+    "timeseries.csv",
+    "outcomes.csv",
+    "sync_delay_cdf.csv",
+    "timeseries_pools.csv",
+    "metrics.csv",
+    "replications.csv",
+];
 
 fn read_all(out: &std::path::Path) -> Vec<Vec<u8>> {
     FILES.iter().map(|f| std::fs::read(out.join(f)).unwrap()).collect()
