@@ -76,12 +76,19 @@ pub fn parse_slo(text: &str) -> Result<SweepSlo, String> {
 
 /// What `sweep` was asked.
 pub struct SweepArgs<'a> {
+    /// The scenario file.
     pub scenario: &'a Path,
+    /// The swept keys, first varying slowest.
     pub axes: &'a [Axis],
+    /// SLOs from the command line (the scenario's own apply too).
     pub slos: &'a [SweepSlo],
+    /// The metric to chart.
     pub metric: Option<&'a str>,
+    /// Output folder.
     pub out: Option<&'a Path>,
+    /// Worker threads; 0 for one per core.
     pub threads: usize,
+    /// Print nothing but errors.
     pub quiet: bool,
 }
 

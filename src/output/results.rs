@@ -1,6 +1,9 @@
 //! An output folder read back: everything the charts, the HTML report and
 //! the terminal summary show comes from the files, so `mailsim report DIR`
 //! rebuilds them exactly as `run` first drew them.
+//!
+//! The row types mirror the CSV files column for column (README, "Output"),
+//! so their fields carry the columns' names and meanings.
 
 use crate::error::BadInput;
 use crate::scenario::Scenario;
