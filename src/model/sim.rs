@@ -715,6 +715,8 @@ impl<'a> PoolSim<'a> {
         tn.arrivals += 1;
         let (global, rate) = (tn.global as u64, tn.arrival_rate);
         let mut rng = self.streams.stream(Purpose::Arrival, global, k);
+        // The stream's first draw was this arrival's gap, used when it was
+        // scheduled; skip it so the draws below are the same in any run.
         let _this_gap = exp_gap(&mut rng, rate);
         let (u_kind, u_user, u_app, u_device): (f64, f64, f64, f64) =
             (rng.r#gen(), rng.r#gen(), rng.r#gen(), rng.r#gen());
