@@ -6,14 +6,16 @@
 
 use super::run::load_with_overrides;
 use crate::error::BadInput;
+use crate::output::progress::ProgressDisplay;
 use crate::output::sweep::{Point, SweepSlo, write_sweep};
 use crate::output::write_atomically;
-use crate::run::{RunOptions, run as simulate};
+use crate::run::{Progress, RunOptions, run as simulate};
 use crate::scenario::set::Override;
 use crate::stats::metrics::{Interval, key_metrics, metric_names};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One swept key and the values it takes, in order.
 #[derive(Clone, Debug, PartialEq)]
@@ -132,6 +134,9 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
             }
         }
     }
+    let progress = Arc::new(Progress::default());
+    let total: u64 = scenarios.iter().map(|sc| Progress::total_us(sc, None)).sum();
+    let display = ProgressDisplay::start(&progress, total, scenarios[0].horizon, args.quiet);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build()?;
     let results = pool.install(|| {
         scenarios
@@ -141,13 +146,14 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
                     sc,
                     &RunOptions {
                         threads: args.threads,
-                        progress: None,
+                        progress: Some(Arc::clone(&progress)),
                         shard: None,
                     },
                 )
             })
             .collect::<Vec<_>>()
     });
+    display.finish();
     let mut points = Vec::with_capacity(grid.len());
     for ((values, sc), result) in grid.iter().zip(&scenarios).zip(results) {
         let result = result?;
