@@ -114,8 +114,28 @@ impl Progress {
 pub struct RunResult {
     /// One per replication, in order.
     pub replications: Vec<Replication>,
+    /// All replications merged; `None` with a single replication, which is
+    /// then its own merge (no copy of its histograms and series).
+    merged: Option<Replication>,
+}
+
+impl RunResult {
+    /// The results of these replications (at least one), merged in order.
+    pub fn new(replications: Vec<Replication>) -> RunResult {
+        let merged = (replications.len() > 1).then(|| {
+            let mut all = replications[0].clone();
+            for r in &replications[1..] {
+                all.merge(r);
+            }
+            all
+        });
+        RunResult { replications, merged }
+    }
+
     /// All replications merged.
-    pub all: Replication,
+    pub fn all(&self) -> &Replication {
+        self.merged.as_ref().unwrap_or(&self.replications[0])
+    }
 }
 
 /// Simulates replication `rep`: its pools in parallel, merged in pool order.
@@ -149,9 +169,5 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<RunResult> {
             .map(|rep| run_pools(sc, rep, opts.progress.as_deref(), opts.shard))
             .collect()
     });
-    let mut all = replications[0].clone();
-    for r in &replications[1..] {
-        all.merge(r);
-    }
-    Ok(RunResult { replications, all })
+    Ok(RunResult::new(replications))
 }

@@ -130,11 +130,7 @@ pub fn run(out: &Path, dirs: &[PathBuf], format: Format, quiet: bool) -> anyhow:
             sc.evaluator.pools - 1
         )));
     }
-    let mut all = replications[0].clone();
-    for r in &replications[1..] {
-        all.merge(r);
-    }
-    let result = RunResult { replications, all };
+    let result = RunResult::new(replications);
     let info = RunInfo {
         scenario_text: text.clone(),
         file: dirs[0].join(SCENARIO_COPY).display().to_string(),

@@ -158,7 +158,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     for ((values, sc), result) in grid.iter().zip(&scenarios).zip(results) {
         let result = result?;
         let per_rep: Vec<Vec<(String, f64)>> = result.replications.iter().map(|r| key_metrics(r, sc)).collect();
-        let merged = key_metrics(&result.all, sc);
+        let merged = key_metrics(result.all(), sc);
         let mut metrics = BTreeMap::new();
         for (name, value) in &merged {
             let xs: Vec<f64> = per_rep

@@ -34,7 +34,7 @@ fn labelled(run: &RunResult) -> impl Iterator<Item = (String, &Replication)> {
         .iter()
         .enumerate()
         .map(|(i, r)| (i.to_string(), r))
-        .chain(std::iter::once(("all".to_string(), &run.all)))
+        .chain(std::iter::once(("all".to_string(), run.all())))
 }
 
 type Out<'a> = csv::Writer<&'a mut dyn Write>;
@@ -242,7 +242,7 @@ pub fn write_pool_timeseries(run: &RunResult, sc: &Scenario, w: &mut dyn Write) 
         "wait_p50_ms",
         "wait_p99_ms",
     ])?;
-    for p in &run.all.pools {
+    for p in &run.all().pools {
         let s = &p.series;
         for b in 0..s.len() {
             out.write_record([
@@ -283,7 +283,7 @@ pub fn write_sync_delay_cdf(run: &RunResult, sc: &Scenario, w: &mut dyn Write) -
     let mut out = writer(w);
     out.write_record(["replication", "policy", "cohort", "outcome", "delay_s", "share"])?;
     let grid = cdf_grid(sc.horizon.0);
-    for ((policy, cohort, outcome), cell) in run.all.delays.cells() {
+    for ((policy, cohort, outcome), cell) in run.all().delays.cells() {
         for &d in &grid {
             let within = cell.hist.count_between(0, d);
             out.write_record([

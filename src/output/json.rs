@@ -21,7 +21,7 @@ pub struct RunInfo {
 
 /// The JSON text of `run.json`.
 pub fn run_json(sc: &Scenario, run: &RunResult, info: &RunInfo) -> String {
-    let c = &run.all.counters;
+    let c = &run.all().counters;
     let wall = info.wall.as_secs_f64().max(1e-9);
     let size = sc.expected_size();
     let value = json!({

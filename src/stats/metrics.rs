@@ -217,7 +217,7 @@ mod tests {
             },
         )
         .unwrap();
-        for (name, value) in key_metrics(&result.all, sc) {
+        for (name, value) in key_metrics(result.all(), sc) {
             assert!(names.contains(&name), "{name} not listed");
             assert!(value.is_finite(), "{name} = {value}");
         }
