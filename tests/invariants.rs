@@ -163,6 +163,9 @@ proptest! {
             prop_assert!(cell.max_us <= sc.horizon.0);
             total += cell.count;
         }
+        // Every activation and re-add is one record of cohort `new` (SPEC §1).
+        let new_records: u64 = r.delays.cells().filter(|((_, cohort, _), _)| *cohort == mailsim::stats::Cohort::New).map(|(_, c)| c.count).sum();
+        prop_assert_eq!(new_records, c.activations + c.readds);
         let outcomes: u64 = mailsim::stats::Outcome::ALL.iter().map(|&o| r.delays.outcome_count(o)).sum();
         prop_assert_eq!(outcomes, total);
         // Every prompt delivered quarantined its connection (at delivery or before).

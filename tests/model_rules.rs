@@ -444,3 +444,33 @@ fn the_same_people_make_the_same_choices_whatever_the_timing() {
     }
     assert!(metric(&a.out, "outcome_timeout") > 50 && metric(&a.out, "outcome_outlook") > 50);
 }
+
+#[test]
+fn a_readd_during_a_wave_quarantine_counts_in_cohort_new() {
+    // Everyone ignores the prompt; people re-add often, so many re-adds fall
+    // inside the 24 h quarantine that the wave started.
+    let sc = Fixed {
+        behavior: "choice = { ignore = 1.0 }",
+        tenant: "readds_per_user_day = 0.5",
+        changes: SWITCH_AT_1H,
+        ..Default::default()
+    };
+    let r = run(&sc.toml(), &[]);
+    let readds = metric(&r.out, "readds");
+    let new_count: f64 = ["direct", "timeout"]
+        .iter()
+        .flat_map(|o| ["unmanaged", "any_app_prompt_always"].map(|p| delay(&r.out, p, "new", o)))
+        .flatten()
+        .map(|row| num(&row, "count"))
+        .sum();
+    assert!(readds > 20, "{readds}");
+    assert_eq!(new_count as u64, readds, "every re-add is a record of cohort new");
+    // The wave's 40 records stay, whatever re-adds happened during them.
+    assert_eq!(
+        num(
+            &delay(&r.out, "any_app_prompt_always", "existing", "timeout").unwrap(),
+            "count"
+        ),
+        40.0
+    );
+}

@@ -17,6 +17,7 @@ use crate::stats::series::WaitRecorder;
 use crate::stats::{Cohort, Counters, Outcome, PoolStats, SyncDelays, TimeSeries};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 const NONE: u32 = u32::MAX;
@@ -59,21 +60,22 @@ struct Conn {
 struct Hot {
     tenant: u32,
     conn: [Conn; 2],
-    /// A sync-delay episode is open (`Device::episode_cell`, `episode_start`).
-    episode: bool,
+    /// Open sync-delay episodes: the first two in `Device::episode_cell` and
+    /// `episode_start`, any more in `PoolSim::more_episodes`.
+    episodes: u8,
 }
 
-/// The rest of a device: flows, prompts and its open sync-delay episode.
+/// The rest of a device: flows, prompts and its open sync-delay episodes.
 #[derive(Clone, Copy, Debug)]
 struct Device {
-    episode_start: SimTime,
+    episode_start: [SimTime; 2],
     /// Next device of the same user (a linked list), or NONE.
     next: u32,
     /// Number of the device within its tenant, for its random streams.
     uid: u32,
     flow: u16,
     flags: u8,
-    episode_cell: u8,
+    episode_cell: [u8; 2],
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -170,6 +172,9 @@ pub struct PoolSim<'a> {
     quarantined: u64,
     blocked: u64,
     scratch: Vec<u32>,
+    /// Open episodes of a device beyond its two slots (several re-adds during
+    /// one wait): rare, so kept aside rather than in every device record.
+    more_episodes: HashMap<u32, Vec<(SimTime, u8)>>,
 }
 
 /// Asks the processor to bring `value`'s cache line in, without waiting.
@@ -220,6 +225,7 @@ impl<'a> PoolSim<'a> {
             quarantined: 0,
             blocked: 0,
             scratch: Vec::new(),
+            more_episodes: HashMap::new(),
         };
         let pools = ev.pools as usize;
         for t in (pool as usize..plan.tenants.len()).step_by(pools) {
@@ -337,15 +343,15 @@ impl<'a> PoolSim<'a> {
                 generation: 0,
                 state: State::Empty,
             }; 2],
-            episode: false,
+            episodes: 0,
         });
         self.devices.push(Device {
-            episode_start: SimTime::ZERO,
+            episode_start: [SimTime::ZERO; 2],
             next: u.first_device,
             uid,
             flow: 0,
             flags: 0,
-            episode_cell: 0,
+            episode_cell: [0; 2],
         });
         u.first_device = device;
         u.devices += 1;
@@ -425,8 +431,15 @@ impl<'a> PoolSim<'a> {
         let rejected = &mut self.series.rejected;
         self.eval.finish(&mut |t| rejected[bucket_of(t, width, buckets)] += 1);
         for (h, d) in self.hot.iter().zip(&self.devices) {
-            if h.episode {
-                self.delays.record_unsynced(d.episode_cell as usize);
+            for &cell in &d.episode_cell[..(h.episodes as usize).min(2)] {
+                self.delays.record_unsynced(cell as usize);
+            }
+        }
+        let mut extra: Vec<(&u32, &Vec<(SimTime, u8)>)> = self.more_episodes.iter().collect();
+        extra.sort_by_key(|(device, _)| **device);
+        for (_, episodes) in extra {
+            for &(_, cell) in episodes {
+                self.delays.record_unsynced(cell as usize);
             }
         }
         self.counters.evaluations_rejected = self.eval.stats.rejected;
@@ -540,17 +553,23 @@ impl<'a> PoolSim<'a> {
         }
     }
 
-    /// Data moved on the device: ends its open sync-delay episode.
+    /// Data moved on the device: ends its open sync-delay episodes.
     #[inline]
     fn sync(&mut self, device: u32) {
         self.series.syncs[self.bucket] += 1;
         let h = &mut self.hot[device as usize];
-        if h.episode {
-            h.episode = false;
+        if h.episodes > 0 {
+            let open = std::mem::take(&mut h.episodes) as usize;
             let d = &self.devices[device as usize];
-            let delay = (self.now - d.episode_start).0;
-            let cell = d.episode_cell as usize;
-            self.delays.record(cell, delay);
+            for i in 0..open.min(2) {
+                self.delays
+                    .record(d.episode_cell[i] as usize, (self.now - d.episode_start[i]).0);
+            }
+            if open > 2 {
+                for (start, cell) in self.more_episodes.remove(&device).unwrap_or_default() {
+                    self.delays.record(cell as usize, (self.now - start).0);
+                }
+            }
         }
     }
 
@@ -567,34 +586,51 @@ impl<'a> PoolSim<'a> {
         self.counters.quarantines += (state == State::Quarantined && old != State::Quarantined) as u64;
     }
 
-    /// Opens a sync-delay episode. A device already waiting keeps waiting
-    /// from the moment it first lost mail, and its outcome becomes that of
-    /// the latest flow on it (a re-add during a quarantine decides how the
-    /// wait ends).
+    /// Opens a sync-delay episode for a connection that starts waiting.
+    ///
+    /// Every activation and re-add is a record of cohort `new` (SPEC §1),
+    /// even on a device already waiting: up to two records are open at
+    /// once, and the next sync on the device ends both. A previously
+    /// configured connection that loses access while its device already
+    /// waits adds no record. Every open record takes the outcome of the
+    /// latest flow, which decides how the device's wait ends.
     fn open_episode(&mut self, device: u32, cohort: Cohort, outcome: Outcome) {
         let now = self.now;
         let policy = self.tenants[self.hot[device as usize].tenant as usize].policy;
-        if self.hot[device as usize].episode {
-            self.relabel(device, outcome);
-        } else {
-            self.hot[device as usize].episode = true;
-            let d = &mut self.devices[device as usize];
-            d.episode_start = now;
-            d.episode_cell = cell_index(policy, cohort, outcome) as u8;
+        self.relabel(device, outcome);
+        let open = self.hot[device as usize].episodes as usize;
+        if open == 0 || cohort == Cohort::New {
+            let cell = cell_index(policy, cohort, outcome) as u8;
+            if open < 2 {
+                let d = &mut self.devices[device as usize];
+                d.episode_start[open] = now;
+                d.episode_cell[open] = cell;
+            } else {
+                self.more_episodes.entry(device).or_default().push((now, cell));
+            }
+            let h = &mut self.hot[device as usize];
+            h.episodes = h.episodes.saturating_add(1);
         }
     }
 
-    /// Gives the device's open episode, if any, another outcome.
+    /// Gives the device's open episodes another outcome.
     fn relabel(&mut self, device: u32, outcome: Outcome) {
-        if self.hot[device as usize].episode {
-            let d = &mut self.devices[device as usize];
-            d.episode_cell = d.episode_cell / 6 * 6 + outcome as u8;
+        let open = self.hot[device as usize].episodes as usize;
+        let with = |cell: u8| cell / 6 * 6 + outcome as u8;
+        for cell in &mut self.devices[device as usize].episode_cell[..open.min(2)] {
+            *cell = with(*cell);
+        }
+        if open > 2
+            && let Some(more) = self.more_episodes.get_mut(&device)
+        {
+            more.iter_mut().for_each(|(_, cell)| *cell = with(*cell));
         }
     }
 
+    /// The outcome the device's open episodes carry (all the same), if any.
     fn episode_outcome(&self, device: u32) -> Option<Outcome> {
-        let cell = self.devices[device as usize].episode_cell;
-        self.hot[device as usize].episode.then(|| Outcome::from_index(cell % 6))
+        let open = self.hot[device as usize].episodes as usize;
+        (open > 0).then(|| Outcome::from_index(self.devices[device as usize].episode_cell[0] % 6))
     }
 
     /// Starts a new flow on the device, cancelling any before it.
