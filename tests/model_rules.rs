@@ -10,6 +10,30 @@ use common::{Fixed, delay, metric, num, run, series};
 
 const SWITCH_AT_1H: &str = "[[tenants.changes]]\nat = \"1h\"\npolicy = \"any_app_prompt_always\"";
 
+/// Runs the fixed-timing scenario with a switch to prompt-always at 1 h
+/// (wave offset 0) and these behaviour lines.
+fn wave(behavior: &str) -> common::Run {
+    run(
+        &Fixed {
+            behavior,
+            changes: SWITCH_AT_1H,
+            ..Default::default()
+        }
+        .toml(),
+        &[],
+    )
+}
+
+/// All 40 previously configured connections waited exactly `delay_s` with this outcome.
+fn exact_wave(r: &common::Run, outcome: &str, delay_s: &str) {
+    exact(
+        &delay(&r.out, "any_app_prompt_always", "existing", outcome).unwrap(),
+        40,
+        40,
+        delay_s,
+    );
+}
+
 fn exact(row: &common::Row, count: u64, synced: u64, delay_s: &str) {
     assert_eq!(num(row, "count") as u64, count, "{row:?}");
     assert_eq!(num(row, "synced") as u64, synced, "{row:?}");
@@ -20,19 +44,9 @@ fn exact(row: &common::Row, count: u64, synced: u64, delay_s: &str) {
 
 #[test]
 fn ignored_prompt_syncs_exactly_24h_after_receipt() {
-    let sc = Fixed {
-        behavior: "choice = { ignore = 1.0 }",
-        changes: SWITCH_AT_1H,
-        ..Default::default()
-    };
-    let r = run(&sc.toml(), &[]);
+    let r = wave("choice = { ignore = 1.0 }");
     // Lost access on receipt; 24 h later the server pushes; 1 ms evaluation.
-    exact(
-        &delay(&r.out, "any_app_prompt_always", "existing", "timeout").unwrap(),
-        40,
-        40,
-        "86400.001",
-    );
+    exact_wave(&r, "timeout", "86400.001");
     assert_eq!(metric(&r.out, "prompts"), 40);
     assert_eq!(metric(&r.out, "quarantines"), 40);
     assert_eq!(metric(&r.out, "outcome_timeout"), 40);
@@ -65,53 +79,23 @@ fn new_activation_is_quarantined_from_activation() {
 
 #[test]
 fn keeping_the_app_syncs_at_the_reaction() {
-    let sc = Fixed {
-        behavior: "choice = { third_party = 1.0 }",
-        changes: SWITCH_AT_1H,
-        ..Default::default()
-    };
-    let r = run(&sc.toml(), &[]);
-    exact(
-        &delay(&r.out, "any_app_prompt_always", "existing", "continued").unwrap(),
-        40,
-        40,
-        "7200.001",
-    );
+    let r = wave("choice = { third_party = 1.0 }");
+    exact_wave(&r, "continued", "7200.001");
     assert_eq!(metric(&r.out, "outcome_timeout"), 0);
 }
 
 #[test]
 fn a_reaction_after_24h_is_a_timeout() {
-    let sc = Fixed {
-        behavior: "choice = { third_party = 1.0 }\nreaction = { dist = \"fixed\", value = \"25h\" }",
-        changes: SWITCH_AT_1H,
-        ..Default::default()
-    };
-    let r = run(&sc.toml(), &[]);
-    exact(
-        &delay(&r.out, "any_app_prompt_always", "existing", "timeout").unwrap(),
-        40,
-        40,
-        "86400.001",
-    );
+    let r = wave("choice = { third_party = 1.0 }\nreaction = { dist = \"fixed\", value = \"25h\" }");
+    exact_wave(&r, "timeout", "86400.001");
     assert!(delay(&r.out, "any_app_prompt_always", "existing", "continued").is_none());
 }
 
 #[test]
 fn choosing_outlook_syncs_after_setup_and_leaves_the_app_quarantined() {
-    let sc = Fixed {
-        behavior: "choice = { outlook = 1.0 }",
-        changes: SWITCH_AT_1H,
-        ..Default::default()
-    };
-    let r = run(&sc.toml(), &[]);
+    let r = wave("choice = { outlook = 1.0 }");
     // 2 h reaction + 10 min set-up + 1 ms evaluation of the Outlook request.
-    exact(
-        &delay(&r.out, "any_app_prompt_always", "existing", "outlook").unwrap(),
-        40,
-        40,
-        "7800.001",
-    );
+    exact_wave(&r, "outlook", "7800.001");
     // The 24 h timeout does not free a third-party app whose user chose Outlook.
     assert_eq!(series(&r.out).last().unwrap()["quarantined"], "40");
 
@@ -308,12 +292,7 @@ fn switching_to_unmanaged_releases_everyone_at_once() {
     };
     let r = run(&sc.toml(), &[]);
     // Quarantined at 1h00m30s, released at 3h with an immediate sync (no evaluation).
-    exact(
-        &delay(&r.out, "any_app_prompt_always", "existing", "timeout").unwrap(),
-        40,
-        40,
-        "7170",
-    );
+    exact_wave(&r, "timeout", "7170");
     assert_eq!(series(&r.out)[3]["quarantined"], "0");
 }
 
