@@ -6,6 +6,6 @@ fn main() {
     let cli = mailsim::cli::Cli::parse();
     if let Err(e) = mailsim::cli::execute(cli) {
         eprintln!("error: {e:#}");
-        std::process::exit(mailsim::error::exit_code(&e));
+        std::process::exit(mailsim::cli::exit_code(&e));
     }
 }

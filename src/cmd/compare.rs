@@ -2,25 +2,32 @@
 //! exit 3 when one got worse beyond the tolerance and the noise.
 
 use crate::error::BadInput;
-use crate::output::compare::{compare, scenario_differences, write_compare_csv};
-use crate::output::results::Results;
-use std::path::Path;
+use crate::output::results::{Results, scenario_differences};
+use crate::output::tables::write_compare_csv;
+use crate::stats::compare::{Regression, compare};
+use clap::Args;
+use std::path::PathBuf;
 
-/// A regression: exit code 3.
-#[derive(Debug)]
-pub struct Regression(pub usize);
-
-impl std::fmt::Display for Regression {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} metric(s) got worse beyond the tolerance (see compare.csv)",
-            self.0
-        )
-    }
+/// Arguments of `mailsim compare`.
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The reference output folder.
+    pub base: PathBuf,
+    /// The output folder to judge.
+    pub new: PathBuf,
+    /// Relative change that counts as a change at all.
+    #[arg(long, default_value = "5%", value_parser = parse_tolerance)]
+    pub tolerance: f64,
+    /// Compare runs of differently named scenarios.
+    #[arg(long)]
+    pub force: bool,
+    /// Where to write compare.csv [default: NEW].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
-
-impl std::error::Error for Regression {}
 
 /// Parses `5%` or `0.05`.
 pub fn parse_tolerance(text: &str) -> Result<f64, String> {
@@ -36,15 +43,16 @@ pub fn parse_tolerance(text: &str) -> Result<f64, String> {
     Ok(v)
 }
 
-/// Compares two output folders; writes `compare.csv` into `out` (default: NEW).
-pub fn run(
-    base: &Path,
-    new: &Path,
-    tolerance: f64,
-    force: bool,
-    out: Option<&Path>,
-    quiet: bool,
-) -> anyhow::Result<()> {
+/// Compares two output folders; writes `compare.csv` into `--out` (default: NEW).
+pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
+    let (base, new, tolerance, force, out, quiet) = (
+        args.base.as_path(),
+        args.new.as_path(),
+        args.tolerance,
+        args.force,
+        args.out.as_deref(),
+        args.quiet,
+    );
     let (b, n) = (Results::load(base)?, Results::load(new)?);
     if b.run.scenario.name != n.run.scenario.name && !force {
         return Err(BadInput(format!(

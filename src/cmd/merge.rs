@@ -1,18 +1,18 @@
 //! `mailsim merge OUT SHARD_DIR...`: combine the partial results of a
 //! sharded run into the output folder an unsharded run would have written.
 
-use super::print_summary;
-use crate::cli::Format;
+use super::{Format, print_summary};
 use crate::error::BadInput;
 use crate::output::json::RunInfo;
-use crate::output::report::render;
 use crate::output::results::SCENARIO_COPY;
 use crate::output::shard::{RunKey, Shard, read_shard};
-use crate::output::slo::{evaluate, verdict};
-use crate::output::summary::Summary;
 use crate::output::{write_atomically, write_results};
-use crate::run::{Replication, RunResult};
+use crate::report::render;
+use crate::report::summary::Summary;
 use crate::scenario::Scenario;
+use crate::stats::slo::{evaluate, verdict};
+use crate::stats::{Replication, RunResult};
+use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -45,8 +45,25 @@ fn scenario_of(dir: &Path) -> anyhow::Result<(Scenario, String)> {
     Ok((sc, text))
 }
 
-/// Merges the shard folders into `out`.
-pub fn run(out: &Path, dirs: &[PathBuf], format: Format, quiet: bool) -> anyhow::Result<()> {
+/// Arguments of `mailsim merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The output folder to write.
+    pub out: PathBuf,
+    /// The shards' output folders, one per shard, in any order.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// How to print the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Merges the shard folders into the output folder.
+pub fn run(args: &MergeArgs) -> anyhow::Result<()> {
+    let (out, dirs, format, quiet) = (args.out.as_path(), args.shards.as_slice(), args.format, args.quiet);
     let (sc, text) = scenario_of(&dirs[0])?;
     let key = RunKey::of(&sc, &text);
     let mut shards: Vec<(PathBuf, Shard)> = Vec::with_capacity(dirs.len());
@@ -148,5 +165,5 @@ pub fn run(out: &Path, dirs: &[PathBuf], format: Format, quiet: bool) -> anyhow:
     if !quiet {
         print_summary(&Summary::of(&results), format);
     }
-    Ok(verdict(&evaluate(&results))?)
+    Ok(verdict(&evaluate(&results.scenario.slos, &results))?)
 }

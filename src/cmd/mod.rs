@@ -1,4 +1,4 @@
-//! One module per subcommand, each with its `run`.
+//! One module per subcommand, each with its argument struct and its `run`.
 
 pub mod compare;
 pub mod merge;
@@ -7,8 +7,17 @@ pub mod run;
 pub mod sweep;
 pub mod validate;
 
-use crate::cli::Format;
-use crate::output::summary::Summary;
+use crate::report::summary::Summary;
+use clap::ValueEnum;
+
+/// How the end-of-run summary is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Text,
+    /// JSON for scripts.
+    Json,
+}
 
 /// Prints the summary of an output folder on stdout.
 fn print_summary(summary: &Summary, format: Format) {

@@ -1,21 +1,63 @@
 //! `mailsim run SCENARIO`: simulate, write results atomically, summarise.
 
-use super::print_summary;
-use crate::cli::RunArgs;
+use super::{Format, print_summary};
+use crate::engine::Progress;
 use crate::error::BadInput;
 use crate::output::json::RunInfo;
-use crate::output::progress::ProgressDisplay;
-use crate::output::report::render;
 use crate::output::shard::{RunKey, write_shard};
-use crate::output::slo::{evaluate, verdict};
-use crate::output::summary::Summary;
 use crate::output::{write_atomically, write_results};
-use crate::run::{Progress, RunOptions, run as simulate};
+use crate::report::progress::ProgressDisplay;
+use crate::report::render;
+use crate::report::summary::Summary;
+use crate::run::{RunOptions, ShardId, run as simulate, total_us};
 use crate::scenario::set::{Override, apply};
 use crate::scenario::{Scenario, ScenarioError};
+use crate::stats::slo::{evaluate, verdict};
+use clap::Args;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Arguments of `mailsim run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output folder [default: output/<scenario file stem>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed, instead of the scenario's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replications, instead of the scenario's.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub replications: Option<u32>,
+    /// Worker threads [default: one per core]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+    /// How to print the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print nothing but errors (no progress bar, no summary).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Simulate only shard I of N (pools p with p mod N = I) and write a
+    /// partial result for `mailsim merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<ShardId>,
+    /// Change a scenario key by its dotted path before running (repeatable),
+    /// e.g. --set evaluator.servers=8 --set tenants[0].changes[0].share=0.5
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    pub set: Vec<Override>,
+}
+
+fn parse_set(text: &str) -> Result<Override, String> {
+    Override::parse(text)
+}
+
+fn parse_shard(text: &str) -> Result<ShardId, String> {
+    ShardId::parse(text).map_err(|e| e.0)
+}
 
 /// `output/<stem>` for a scenario path.
 pub fn default_out(scenario: &Path) -> anyhow::Result<PathBuf> {
@@ -76,7 +118,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         .into());
     }
     let progress = Arc::new(Progress::default());
-    let display = ProgressDisplay::start(&progress, Progress::total_us(&sc, args.shard), sc.horizon, args.quiet);
+    let display = ProgressDisplay::start(&progress, total_us(&sc, args.shard), sc.horizon, args.quiet);
     let started = Instant::now();
     let result = simulate(
         &sc,
@@ -132,5 +174,5 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     if !args.quiet {
         print_summary(&Summary::of(&results), args.format);
     }
-    Ok(verdict(&evaluate(&results))?)
+    Ok(verdict(&evaluate(&results.scenario.slos, &results))?)
 }

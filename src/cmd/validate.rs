@@ -1,10 +1,19 @@
 //! `mailsim validate SCENARIO`: check a file and print its expected size.
 
 use crate::scenario::Scenario;
-use std::path::Path;
+use clap::Args;
+use std::path::PathBuf;
 
-/// Validates `path` and prints what it would simulate.
-pub fn run(path: &Path) -> anyhow::Result<()> {
+/// Arguments of `mailsim validate`.
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+}
+
+/// Validates the scenario and prints what it would simulate.
+pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
+    let path = &args.scenario;
     let sc = Scenario::load(path)?;
     let size = sc.expected_size();
     println!("{}: valid", path.display());

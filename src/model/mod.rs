@@ -1,9 +1,7 @@
 //! The system being simulated: tenants, users, devices and their mail-app
 //! connections, the four policies, the prompt flow, and evaluator pools.
 
-pub mod policy;
-
-pub use policy::{App, Policy};
+pub use crate::scenario::{App, Policy};
 pub mod evaluator;
 pub mod population;
 pub mod sim;

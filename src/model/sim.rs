@@ -9,8 +9,7 @@
 use super::evaluator::{Evaluator, Request};
 use super::population::Plan;
 use super::{App, Policy};
-use crate::engine::{EventQueue, Purpose, SimTime, Streams};
-use crate::run::Progress;
+use crate::engine::{EventQueue, Progress, Purpose, SimTime, Streams};
 use crate::scenario::Scenario;
 use crate::stats::delay::cell_index;
 use crate::stats::series::WaitRecorder;

@@ -1,9 +1,9 @@
 //! The four CSV files. Every number is an integer or a fixed-precision
 //! decimal, so the files are byte-identical for the same seed.
 
-use crate::run::{Replication, RunResult};
 use crate::scenario::Scenario;
 use crate::stats::{Outcome, PoolStats};
+use crate::stats::{Replication, RunResult};
 use std::io::Write;
 
 /// Seconds from microseconds, exact to the microsecond, trailing zeros trimmed.

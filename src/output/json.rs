@@ -1,8 +1,8 @@
 //! `run.json`: what varies between runs of the same scenario (wall time,
 //! speed, threads, version) and what the run was, for people and scripts.
 
-use crate::run::RunResult;
 use crate::scenario::Scenario;
+use crate::stats::RunResult;
 use serde_json::json;
 use std::time::Duration;
 

@@ -1,23 +1,18 @@
-//! Writing results: the CSV files of SPEC §5, `run.json`, and the atomic
-//! output folder (written beside the target, renamed into place).
+//! Result files: the CSV files of SPEC §5 and the extra ones, `run.json`,
+//! shard files, the output folder (written beside the target, renamed into
+//! place), and reading a folder back.
 
-pub mod charts;
-pub mod compare;
 pub mod csv;
 pub mod folder;
 pub mod json;
-pub mod progress;
-pub mod report;
 pub mod results;
 pub mod shard;
-pub mod slo;
-pub mod summary;
-pub mod sweep;
+pub mod tables;
 
 pub use folder::write_atomically;
 
-use crate::run::RunResult;
 use crate::scenario::Scenario;
+use crate::stats::RunResult;
 use anyhow::Context;
 use json::{RunInfo, run_json};
 use results::SCENARIO_COPY;

@@ -7,8 +7,10 @@
 
 use crate::error::BadInput;
 use crate::scenario::Scenario;
+use crate::stats::metrics::MetricSource;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// `summary.csv` row.
@@ -311,6 +313,69 @@ impl Results {
     }
 }
 
+impl MetricSource for Results {
+    fn merged(&self, metric: &str) -> Option<f64> {
+        self.merged_metric(metric)
+    }
+
+    fn per_replication(&self, metric: &str) -> Vec<f64> {
+        self.metrics
+            .iter()
+            .filter(|m| m.replication != "all" && m.metric == metric)
+            .map(|m| m.value)
+            .collect()
+    }
+}
+
+/// Scenario keys (dotted paths) whose values differ, with both values.
+pub fn scenario_differences(base: &Results, new: &Results) -> Vec<(String, String, String)> {
+    fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    flatten(
+                        &if prefix.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{prefix}.{k}")
+                        },
+                        v,
+                        out,
+                    );
+                }
+            }
+            toml::Value::Array(items) if items.iter().all(|i| i.is_table()) => {
+                for (i, v) in items.iter().enumerate() {
+                    flatten(&format!("{prefix}[{i}]"), v, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_string(), other.to_string());
+            }
+        }
+    }
+    let read = |r: &Results| {
+        let mut map = BTreeMap::new();
+        let text = std::fs::read_to_string(r.dir.join(SCENARIO_COPY)).unwrap_or_default();
+        if let Ok(v) = text.parse::<toml::Table>() {
+            flatten("", &toml::Value::Table(v), &mut map);
+        }
+        // What the command line changed is part of the run too.
+        map.insert("seed".into(), r.run.scenario.seed.to_string());
+        map.insert("replications".into(), r.run.scenario.replications.to_string());
+        map
+    };
+    let (a, b) = (read(base), read(new));
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| {
+            let show = |m: &BTreeMap<String, String>| m.get(k).cloned().unwrap_or_else(|| "(absent)".into());
+            (k.clone(), show(&a), show(&b))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -358,7 +423,7 @@ pub(crate) mod tests {
     fn a_folder_that_is_not_an_output_is_bad_input() {
         let dir = tempfile::tempdir().unwrap();
         let err = Results::load(dir.path()).unwrap_err();
-        assert_eq!(crate::error::exit_code(&err), 2);
+        assert_eq!(crate::cli::exit_code(&err), 2);
         assert!(err.to_string().contains("run.json"), "{err}");
     }
 }

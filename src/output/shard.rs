@@ -8,10 +8,11 @@
 //! process, so the merged CSVs are byte-identical to an unsharded run.
 
 use crate::error::BadInput;
-use crate::run::{PoolPart, Replication, RunResult};
+use crate::run::ShardId;
 use crate::scenario::Scenario;
 use crate::stats::delay::DelayCell;
 use crate::stats::{CoarseHist, Counters, PoolStats, SyncDelays, TimeSeries};
+use crate::stats::{PoolPart, Replication, RunResult};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use hdrhistogram::Histogram;
@@ -22,36 +23,6 @@ use std::path::Path;
 /// File name of the raw statistics in a shard's folder.
 pub const SHARD_FILE: &str = "shard.json";
 const FORMAT: &str = "mailsim-shard-1";
-
-/// Which part of a run: shard `index` of `count`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShardId {
-    /// 0-based.
-    pub index: u32,
-    /// Number of shards.
-    pub count: u32,
-}
-
-impl ShardId {
-    /// Parses `I/N` with 0 ≤ I < N.
-    pub fn parse(text: &str) -> Result<ShardId, BadInput> {
-        let bad = || BadInput(format!("--shard {text}: expected I/N with 0 <= I < N, for example 0/4"));
-        let (i, n) = text.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (
-            i.trim().parse::<u32>().map_err(|_| bad())?,
-            n.trim().parse::<u32>().map_err(|_| bad())?,
-        );
-        if index >= count {
-            return Err(bad());
-        }
-        Ok(ShardId { index, count })
-    }
-
-    /// Whether this shard simulates `pool`.
-    pub fn owns(&self, pool: u32) -> bool {
-        pool % self.count == self.index
-    }
-}
 
 /// What identifies the run a shard belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,14 +7,15 @@
 
 pub mod dist;
 pub mod duration;
+pub mod policy;
 mod raw;
 pub mod set;
 
 pub use dist::{CountDist, Dist};
 pub use duration::parse_duration;
+pub use policy::{App, Policy};
 
 use crate::engine::SimTime;
-use crate::model::Policy;
 use raw::*;
 use std::fmt;
 use std::path::Path;

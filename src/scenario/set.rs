@@ -106,6 +106,42 @@ fn set(doc: &mut Table, path: &str, value: Value) -> Result<(), String> {
     Ok(())
 }
 
+/// One swept key and the values it takes, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// Dotted key path.
+    pub path: String,
+    /// Values as written.
+    pub values: Vec<String>,
+}
+
+/// Parses `key=a..b`, `key=a..b:step`, `key=x,y,z` or `key=x`.
+pub fn parse_axis(text: &str) -> Result<Axis, String> {
+    let o = Override::parse(text)?;
+    let v = o.value.as_str();
+    let values = if let Some((a, rest)) = v.split_once("..") {
+        let (b, step) = rest.split_once(':').unwrap_or((rest, "1"));
+        let parse = |x: &str| {
+            x.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("--set {text}: {x:?} is not a whole number"))
+        };
+        let (a, b, step) = (parse(a)?, parse(b)?, parse(step)?);
+        if step <= 0 || b < a || (b - a) / step > 10_000 {
+            return Err(format!(
+                "--set {text}: a range needs a <= b and a positive step, at most 10000 values"
+            ));
+        }
+        (0..=(b - a) / step).map(|i| (a + i * step).to_string()).collect()
+    } else {
+        v.split(',').map(|x| x.trim().to_string()).collect::<Vec<_>>()
+    };
+    if values.iter().any(|x| x.is_empty()) {
+        return Err(format!("--set {text}: an empty value"));
+    }
+    Ok(Axis { path: o.path, values })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Sync-delay distributions by policy × cohort × outcome (SPEC §2).
 
 use super::{add_histogram, duration_histogram};
-use crate::model::Policy;
+use crate::scenario::Policy;
 use hdrhistogram::Histogram;
 
 /// Whether a connection was new or already configured when it lost access.

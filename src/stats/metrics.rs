@@ -7,9 +7,8 @@
 //! `evaluator.utilization`, `evaluator.wait_p99_ms`,
 //! `evaluator.peak_evaluations_per_s`, `evaluations_rejected_share`.
 
-use super::{Cohort, Outcome, add_histogram};
-use crate::model::Policy;
-use crate::run::Replication;
+use super::{Cohort, Outcome, Replication, add_histogram};
+use crate::scenario::Policy;
 use crate::scenario::Scenario;
 
 /// Every metric name a scenario may hold an SLO on, in report order. Sync
@@ -127,6 +126,14 @@ pub fn key_metrics(r: &Replication, sc: &Scenario) -> Vec<(String, f64)> {
     };
     out.push(("evaluations_rejected_share".into(), rejected_share));
     out
+}
+
+/// Where key metrics come from: a run in memory or an output folder read back.
+pub trait MetricSource {
+    /// The metric over all replications merged, if the run has it.
+    fn merged(&self, metric: &str) -> Option<f64>;
+    /// The metric of each replication, in order (empty when not recorded).
+    fn per_replication(&self, metric: &str) -> Vec<f64>;
 }
 
 /// Two-sided 95 % quantile of Student's t with `df` degrees of freedom.

@@ -6,14 +6,19 @@
 //! of the output.
 
 pub mod coarse;
+pub mod compare;
 pub mod delay;
 pub mod evaluator;
 pub mod metrics;
+pub mod replication;
 pub mod series;
+pub mod slo;
+pub mod sweep;
 
 pub use coarse::CoarseHist;
 pub use delay::{Cohort, Outcome, SyncDelays};
 pub use evaluator::PoolStats;
+pub use replication::{PoolPart, Replication, RunResult};
 pub use series::TimeSeries;
 
 use hdrhistogram::Histogram;

@@ -1,10 +1,10 @@
-//! Checking a scenario's SLOs against a run's key metrics: verdicts for the
-//! summary, `slo.csv`, and exit code 3 when one fails (like k6 thresholds).
+//! Checking a scenario's SLOs against a run's key metrics: the verdicts
+//! behind the summary, `slo.csv` and exit code 3 (like k6 thresholds).
 
-use super::results::Results;
+use super::metrics::MetricSource;
+use crate::scenario::Slo;
 use serde::Serialize;
 use std::fmt;
-use std::io::Write;
 
 /// One SLO, measured.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -22,11 +22,11 @@ pub struct SloResult {
     pub pass: bool,
 }
 
-/// Every bound of every SLO of the scenario, measured on the merged run.
-pub fn evaluate(r: &Results) -> Vec<SloResult> {
+/// Every bound of every SLO, measured on the merged run.
+pub fn evaluate(slos: &[Slo], run: &dyn MetricSource) -> Vec<SloResult> {
     let mut out = Vec::new();
-    for slo in &r.scenario.slos {
-        let value = r.merged_metric(&slo.metric);
+    for slo in slos {
+        let value = run.merged(&slo.metric);
         for (bound, limit) in [("max", slo.max), ("min", slo.min)] {
             let Some(limit) = limit else { continue };
             let pass = value.is_some_and(|v| if bound == "max" { v <= limit } else { v >= limit });
@@ -40,25 +40,6 @@ pub fn evaluate(r: &Results) -> Vec<SloResult> {
         }
     }
     out
-}
-
-/// `slo.csv`: metric, bound, limit, value, verdict.
-pub fn write_slo_csv(results: &[SloResult], w: &mut dyn Write) -> csv::Result<()> {
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(w);
-    out.write_record(["metric", "bound", "limit", "value", "verdict"])?;
-    for s in results {
-        out.write_record([
-            s.metric.as_str(),
-            s.bound,
-            &s.limit.to_string(),
-            &s.value.map(|v| format!("{v:.6}")).unwrap_or_default(),
-            if s.pass { "pass" } else { "fail" },
-        ])?;
-    }
-    out.flush()?;
-    Ok(())
 }
 
 /// Some SLOs failed: exit code 3, after the results are written.

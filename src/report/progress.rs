@@ -2,8 +2,8 @@
 //! events per second and ETA. Hidden when stderr is not a terminal or with
 //! `--quiet`, so logs and pipes stay clean.
 
+use crate::engine::Progress;
 use crate::engine::SimTime;
-use crate::run::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -67,5 +67,5 @@ impl ProgressDisplay {
 
 /// Simulated time, rounded for a progress line: "3.2 d", "5.0 h".
 fn short(us: u64) -> String {
-    crate::output::summary::duration(us as f64 / 1e6)
+    crate::report::summary::duration(us as f64 / 1e6)
 }

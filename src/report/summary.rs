@@ -2,7 +2,7 @@
 //! same as JSON for scripts (`--format json`). Built from an output folder,
 //! so it always agrees with the CSV files.
 
-use super::results::Results;
+use crate::output::results::Results;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -69,7 +69,7 @@ pub struct Summary {
     /// Key metrics across replications (two or more): name, mean, 95 % CI half-width.
     pub intervals: Vec<MetricInterval>,
     /// The scenario's SLOs, measured.
-    pub slos: Vec<super::slo::SloResult>,
+    pub slos: Vec<crate::stats::slo::SloResult>,
 }
 
 /// A key metric across replications.
@@ -141,7 +141,7 @@ impl Summary {
                     ci95_half_width: st.ci95_half_width,
                 })
                 .collect(),
-            slos: super::slo::evaluate(r),
+            slos: crate::stats::slo::evaluate(&r.scenario.slos, r),
         }
     }
 

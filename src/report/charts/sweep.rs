@@ -1,115 +1,21 @@
-//! The results of a sweep: `sweep.csv` (one row per grid point) and a
-//! chart of one metric against the first swept key.
+//! The chart of a sweep: one key metric against the first swept key, one
+//! line per value of the second, with confidence bars and SLO limits.
 
-use super::charts::{PALETTE, register_fonts};
-use crate::cmd::sweep::Axis;
-use crate::stats::metrics::metric_names;
-use anyhow::Context;
+use super::{PALETTE, register_fonts};
+use crate::scenario::set::Axis;
+use crate::stats::sweep::{Point, SweepSlo};
 use plotters::prelude::*;
-use std::collections::BTreeMap;
 use std::path::Path;
 
-/// An SLO of a sweep: `metric <= limit` (`max`) or `>= limit` (`min`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepSlo {
-    /// Metric name.
-    pub metric: String,
-    /// `max` or `min`.
-    pub bound: &'static str,
-    /// The threshold.
-    pub limit: f64,
-}
-
-/// One grid point: its values of the swept keys, and each key metric's
-/// mean over replications with its 95 % half-width (none with one replication).
-#[derive(Clone, Debug)]
-pub struct Point {
-    /// One value per axis.
-    pub values: Vec<String>,
-    /// Metric → (mean, half-width).
-    pub metrics: BTreeMap<String, (f64, Option<f64>)>,
-}
-
-impl Point {
-    /// Whether every SLO holds with confidence: the whole 95 % interval of
-    /// the mean on the right side of the limit (the value itself with one
-    /// replication). A metric without data fails.
-    pub fn meets(&self, slos: &[SweepSlo]) -> bool {
-        slos.iter().all(|s| match self.metrics.get(&s.metric) {
-            Some(&(mean, hw)) => {
-                let hw = hw.unwrap_or(0.0);
-                if s.bound == "max" {
-                    mean + hw <= s.limit
-                } else {
-                    mean - hw >= s.limit
-                }
-            }
-            None => false,
-        })
-    }
-
-    /// `key=value, key=value`.
-    pub fn label(&self, axes: &[Axis]) -> String {
-        axes.iter()
-            .zip(&self.values)
-            .map(|(a, v)| format!("{}={v}", a.path))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-/// Writes `sweep.csv` and `sweep.png`/`.svg`; returns the index of the
-/// cheapest point meeting every SLO (the first in grid order), if any.
-pub fn write_sweep(
+/// Draws `sweep.png` and `sweep.svg` into `dir`.
+pub fn write_sweep_chart(
     dir: &Path,
     name: &str,
     axes: &[Axis],
     points: &[Point],
     slos: &[SweepSlo],
     metric: &str,
-) -> anyhow::Result<Option<usize>> {
-    let names: Vec<String> = metric_names()
-        .into_iter()
-        .filter(|m| points.iter().any(|p| p.metrics.contains_key(m)))
-        .collect();
-    let chosen = if slos.is_empty() {
-        None
-    } else {
-        points.iter().position(|p| p.meets(slos))
-    };
-    let path = dir.join("sweep.csv");
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_path(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    let mut header: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
-    header.push("meets_slos".into());
-    for n in &names {
-        header.push(n.clone());
-        header.push(format!("{n}_ci95"));
-    }
-    out.write_record(&header)?;
-    for (i, p) in points.iter().enumerate() {
-        let mut row = p.values.clone();
-        row.push(if slos.is_empty() {
-            String::new()
-        } else if chosen == Some(i) {
-            "cheapest".into()
-        } else {
-            p.meets(slos).to_string()
-        });
-        for n in &names {
-            match p.metrics.get(n) {
-                Some(&(mean, hw)) => {
-                    row.push(format!("{mean:.6}"));
-                    row.push(hw.map(|h| format!("{h:.6}")).unwrap_or_default());
-                }
-                None => row.extend([String::new(), String::new()]),
-            }
-        }
-        out.write_record(&row)?;
-    }
-    out.flush()?;
+) -> anyhow::Result<()> {
     draw(
         &dir.join("sweep.png"),
         &dir.join("sweep.svg"),
@@ -118,8 +24,7 @@ pub fn write_sweep(
         points,
         slos,
         metric,
-    )?;
-    Ok(chosen)
+    )
 }
 
 fn draw(

@@ -2,13 +2,11 @@
 //! with the scenario, the headline numbers, the four charts and the main
 //! tables. Readable offline and printable.
 
-use super::charts::write_charts;
-use super::results::Results;
 use super::summary::{duration, group};
+use crate::output::results::Results;
 use crate::scenario::Scenario;
 use anyhow::Context;
 use std::fmt::Write;
-use std::path::Path;
 
 /// A chart file (`NAME.png`, `NAME.svg`) and what it shows.
 pub struct Chart {
@@ -37,23 +35,6 @@ pub const CHARTS: [Chart; 4] = [
         caption: "How the waits ended: connections per outcome, for each policy and cohort.",
     },
 ];
-
-/// Reads an output folder, draws its charts and writes its report; returns
-/// what it read. `mailsim run` and `mailsim report` both end here.
-pub fn render(dir: &Path) -> anyhow::Result<Results> {
-    let results = Results::load(dir)?;
-    if !results.scenario.slos.is_empty() {
-        let path = dir.join("slo.csv");
-        let mut file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        super::slo::write_slo_csv(&super::slo::evaluate(&results), &mut file)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    write_charts(&results, dir)?;
-    let html = report_html(&results)?;
-    let path = dir.join("report.html");
-    std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(results)
-}
 
 /// Escapes text for HTML.
 fn esc(text: &str) -> String {
@@ -308,6 +289,7 @@ pub fn report_html(r: &Results) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::render;
 
     #[test]
     fn svg_gets_a_view_box_and_loses_its_prologue() {

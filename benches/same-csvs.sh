@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Checks that two builds write byte-identical CSVs on every sample scenario
+# (and on 2 replications of each small one), the check of a refactor.
+#   bash benches/same-csvs.sh OLD_BINARY [NEW_BINARY]   (NEW defaults to target/release/mailsim)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+old=$1 new=${2:-target/release/mailsim}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for sc in scenarios/*.toml; do
+  stem=$(basename "$sc" .toml)
+  for reps in 1 2; do
+    [ "$stem" = scale ] && [ "$reps" = 2 ] && continue
+    "$old" run "$sc" --out "$tmp/old" --replications "$reps" --quiet || true
+    "$new" run "$sc" --out "$tmp/new" --replications "$reps" --quiet || true
+    n=0 bad=0
+    for f in "$tmp"/old/*.csv; do
+      n=$((n + 1))
+      cmp -s "$f" "$tmp/new/$(basename "$f")" || { bad=$((bad + 1)); echo "  differs: $(basename "$f")"; }
+    done
+    [ "$(ls "$tmp"/old/*.csv | wc -l)" = "$(ls "$tmp"/new/*.csv | wc -l)" ] || { bad=$((bad + 1)); echo "  different CSV files"; }
+    if [ "$bad" = 0 ]; then echo "same   $stem ×$reps ($n CSVs)"; else echo "DIFFER $stem ×$reps"; status=1; fi
+  done
+done
+exit $status

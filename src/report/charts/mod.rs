@@ -1,0 +1,147 @@
+//! The charts of an output folder, each as PNG and SVG: the sync-delay
+//! distribution, the evaluator load and wait over time, and the outcome
+//! counts. Everything comes from [`Results`], so `mailsim report DIR`
+//! redraws them exactly as `run` first drew them.
+//!
+//! Text is rendered with the DejaVu Sans font embedded in the binary (the
+//! `dejavu` crate), so the PNGs look the same on any machine; the SVGs name
+//! the generic `sans-serif` family.
+
+use crate::output::results::{DelayRow, Results, SeriesRow};
+use crate::scenario::Scenario;
+use anyhow::Context;
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Once;
+
+mod axes;
+mod caption;
+mod cdf;
+mod layout;
+mod legend;
+mod load;
+mod outcomes;
+mod style;
+pub mod sweep;
+mod wait;
+
+#[cfg(test)]
+mod tests;
+
+use axes::*;
+use caption::*;
+use cdf::*;
+use layout::*;
+use legend::*;
+use load::*;
+use outcomes::*;
+pub(crate) use style::PALETTE;
+use style::*;
+use wait::*;
+
+/// Width of every chart in pixels.
+pub const WIDTH: u32 = 1200;
+/// Height of every chart in pixels.
+pub const HEIGHT: u32 = 700;
+
+/// File stems of the charts: each is written as `<stem>.png` and `<stem>.svg`.
+pub const CHART_STEMS: [&str; 4] = ["sync_delay_cdf", "evaluator_load", "evaluator_wait", "outcomes"];
+
+/// Draws the four charts of `r` into `dir`, each as PNG and SVG.
+pub fn write_charts(r: &Results, dir: &Path) -> anyhow::Result<()> {
+    register_fonts();
+    for chart in Chart::ALL {
+        let stem = chart.stem();
+        let png = dir.join(format!("{stem}.png"));
+        {
+            let root = BitMapBackend::new(&png, (WIDTH, HEIGHT)).into_drawing_area();
+            chart
+                .draw(&root, r)
+                .with_context(|| format!("cannot draw {}", png.display()))?;
+            root.present()
+                .with_context(|| format!("cannot write {}", png.display()))?;
+        }
+        let svg_path = dir.join(format!("{stem}.svg"));
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+            chart
+                .draw(&root, r)
+                .with_context(|| format!("cannot draw {}", svg_path.display()))?;
+            root.present()
+                .with_context(|| format!("cannot draw {}", svg_path.display()))?;
+        }
+        std::fs::write(&svg_path, svg).with_context(|| format!("cannot write {}", svg_path.display()))?;
+    }
+    Ok(())
+}
+
+/// The merged sync-delay cells with connections, ordered by policy (as they
+/// first appear), cohort and outcome; and those policies in that order.
+fn merged_cells(r: &Results) -> (Vec<&DelayRow>, Vec<&str>) {
+    let mut cells: Vec<&DelayRow> = r
+        .sync_delay
+        .iter()
+        .filter(|d| d.replication == "all" && d.count > 0)
+        .collect();
+    let mut policies: Vec<&str> = Vec::new();
+    for c in &cells {
+        if !policies.contains(&c.policy.as_str()) {
+            policies.push(&c.policy);
+        }
+    }
+    let policy_rank = |p: &str| policies.iter().position(|x| *x == p).unwrap_or(0);
+    cells.sort_by_key(|c| (policy_rank(&c.policy), cohort_rank(&c.cohort), outcome_rank(&c.outcome)));
+    (cells, policies)
+}
+
+/// Registers the embedded fonts with plotters (once per process).
+pub(crate) fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Both are valid TrueType files embedded at compile time; a failure
+        // would only show as missing text, never as an error.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Chart {
+    Cdf,
+    Load,
+    Wait,
+    Outcomes,
+}
+
+impl Chart {
+    const ALL: [Chart; 4] = [Chart::Cdf, Chart::Load, Chart::Wait, Chart::Outcomes];
+
+    fn stem(self) -> &'static str {
+        match self {
+            Chart::Cdf => CHART_STEMS[0],
+            Chart::Load => CHART_STEMS[1],
+            Chart::Wait => CHART_STEMS[2],
+            Chart::Outcomes => CHART_STEMS[3],
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(self, root: &DrawingArea<DB, Shift>, r: &Results) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        match self {
+            Chart::Cdf => draw_cdf(root, r),
+            Chart::Load => draw_load(root, r),
+            Chart::Wait => draw_wait(root, r),
+            Chart::Outcomes => draw_outcomes(root, r),
+        }
+    }
+}

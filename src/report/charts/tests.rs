@@ -1,0 +1,129 @@
+//! Unit tests of the chart toolkit and the charts.
+
+use super::*;
+use crate::output::results::tests::sample;
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    (w, h)
+}
+
+fn check_folder(dir: &Path, name: &str) {
+    for stem in CHART_STEMS {
+        let png = std::fs::read(dir.join(format!("{stem}.png"))).unwrap();
+        assert_eq!(png_size(&png), (WIDTH, HEIGHT), "{stem}.png");
+        assert!(
+            png.len() > 10_000 && png.len() < 5_000_000,
+            "{stem}.png is {} bytes",
+            png.len()
+        );
+        let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+        let start = svg.trim_start();
+        assert!(
+            start.starts_with("<svg") || start.starts_with("<?xml"),
+            "{stem}.svg: {}",
+            &svg[..40]
+        );
+        assert!(svg.trim_end().ends_with("</svg>"), "{stem}.svg is not closed");
+        assert!(svg.contains(name), "{stem}.svg lacks the title");
+        assert!(svg.len() < 5_000_000, "{stem}.svg is {} bytes", svg.len());
+    }
+}
+
+#[test]
+fn all_charts_are_written_as_png_and_svg() {
+    let (dir, r) = sample("tests/data/small.toml");
+    write_charts(&r, dir.path()).unwrap();
+    check_folder(dir.path(), &r.run.scenario.name);
+}
+
+#[test]
+fn an_unmanaged_only_run_still_gets_every_chart() {
+    let scenario = tempfile::tempdir().unwrap();
+    let file = scenario.path().join("unmanaged.toml");
+    std::fs::write(
+        &file,
+        r#"name = "unmanaged only"
+horizon = "6h"
+bucket = "30m"
+[evaluator]
+servers = 1
+service_time = { dist = "fixed", value = "10ms" }
+[devices]
+poll_interval = { dist = "exponential", mean = "30m" }
+[[tenants]]
+name = "smb"
+count = 3
+users = { dist = "fixed", value = 4 }
+"#,
+    )
+    .unwrap();
+    let (dir, r) = sample(file.to_str().unwrap());
+    assert_eq!(r.metric("evaluations"), 0);
+    assert_eq!(r.metric("prompts"), 0);
+    write_charts(&r, dir.path()).unwrap();
+    check_folder(dir.path(), "unmanaged only");
+}
+
+/// Redraws the charts of the output folders listed in `MAILSIM_CHART_DIRS`
+/// (separated by `:`), for looking at them: `MAILSIM_CHART_DIRS=/tmp/a:/tmp/b
+/// cargo test --release --lib charts::tests::redraw -- --ignored`.
+#[test]
+#[ignore]
+fn redraw() {
+    let dirs = std::env::var("MAILSIM_CHART_DIRS").unwrap_or_default();
+    for dir in dirs.split(':').filter(|d| !d.is_empty()) {
+        let r = Results::load(Path::new(dir)).unwrap();
+        let t = std::time::Instant::now();
+        write_charts(&r, Path::new(dir)).unwrap();
+        eprintln!("{dir}: {:?}", t.elapsed());
+    }
+}
+
+#[test]
+fn formats_read_well() {
+    assert_eq!(human(1.0), "1 s");
+    assert_eq!(human(600.0), "10 min");
+    assert_eq!(human(86400.0), "1 d");
+    assert_eq!(human(21600.0), "6 h");
+    assert_eq!(human(129600.0), "1.5 d");
+    assert_eq!(clock(7500.0), "2 h 5 min");
+    assert_eq!(clock(129600.0), "1 d 12 h");
+    assert_eq!(clock(30.0), "30 s");
+    assert_eq!(group_thousands(37393), "37,393");
+    assert_eq!(group_thousands(999), "999");
+    assert_eq!(fmt_tick(2500.0, 3000.0), "2,500");
+    assert_eq!(fmt_tick(8000.0, 25000.0), "8k");
+    assert_eq!(fmt_tick(25000.0, 25000.0), "25k");
+    assert_eq!(fmt_tick(0.25, 1.0), "0.25");
+    assert_eq!(fmt_tick(0.0, 1e6), "0");
+    assert_eq!(short_policy("any_app_prompt_always"), "prompt_always");
+}
+
+#[test]
+fn markers_sit_on_the_line() {
+    let pts = [(1.0, 0.0), (100.0, 50.0), (1000.0, 50.0)];
+    assert_eq!(value_on_log_line(&pts, 0.5), 0.0);
+    assert!((value_on_log_line(&pts, 10.0) - 25.0).abs() < 1e-9);
+    assert_eq!(value_on_log_line(&pts, 500.0), 50.0);
+    assert_eq!(value_on_log_line(&pts, 5000.0), 50.0);
+    assert_eq!(value_on_log_line(&[], 5.0), 0.0);
+}
+
+#[test]
+fn gaps_split_lines() {
+    let s = segments([(0.0, Some(1.0)), (1.0, None), (2.0, Some(2.0)), (3.0, Some(3.0))]);
+    assert_eq!(s, vec![vec![(0.0, 1.0)], vec![(2.0, 2.0), (3.0, 3.0)]]);
+}
+
+#[test]
+fn time_axes_have_a_dozen_ticks_at_most() {
+    for h in [600.0, 7200.0, 86400.0, 3.0 * 86400.0, 7.0 * 86400.0, 90.0 * 86400.0] {
+        let a = time_axis(h);
+        assert!(a.bold.len() >= 2 && a.bold.len() <= 15, "{h}: {:?}", a.bold);
+        assert!(*a.bold.last().unwrap() <= a.max + 1e-9);
+    }
+}
