@@ -3,60 +3,7 @@
 mod common;
 use common::run;
 
-const SCENARIO: &str = r#"
-name = "determinism"
-seed = 3
-horizon = "2d"
-replications = 3
-bucket = "30m"
-
-[evaluator]
-pools = 3
-servers = 1
-service_time = { dist = "exponential", mean = "1s" }
-queue_timeout = "2s"
-
-[devices]
-poll_interval = { dist = "exponential", mean = "10m" }
-quarantined_poll_interval = { dist = "uniform", min = "2m", max = "6m" }
-mail_delivery = { dist = "lognormal", median = "30s", sigma = 0.5 }
-
-[behavior]
-abandon_after = { dist = "exponential", mean = "12h" }
-wave = { dist = "uniform", min = "0s", max = "12h" }
-
-[[tenants]]
-name = "small"
-count = 30
-users = { dist = "poisson", mean = 8 }
-devices_per_user = { dist = "poisson", mean = 1.2 }
-activations_per_user_day = 0.2
-readds_per_user_day = 0.2
-mdm_share = 0.2
-
-[[tenants.changes]]
-at = "6h"
-policy = "any_app_prompt_always"
-share = 0.5
-
-[[tenants.changes]]
-at = "1d"
-policy = "outlook_only"
-share = 0.2
-
-[[tenants]]
-name = "big"
-count = 4
-users = { dist = "uniform", min = 50, max = 100 }
-policy = "any_app_prompt_once"
-activations_per_user_day = 0.1
-readds_per_user_day = 0.1
-
-[[tenants.changes]]
-at = "12h"
-policy = "unmanaged"
-share = 0.5
-"#;
+const SCENARIO: &str = include_str!("data/determinism.toml");
 
 const FILES: [&str; 9] = [
     "summary.csv",

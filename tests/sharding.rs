@@ -5,45 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const SCENARIO: &str = r#"
-name = "sharding test"
-seed = 9
-horizon = "2d"
-replications = 2
-bucket = "1h"
-
-[evaluator]
-pools = 5
-servers = 1
-service_time = { dist = "exponential", mean = "3s" }
-queue_timeout = "3s"
-
-[devices]
-poll_interval = { dist = "exponential", mean = "10m" }
-quarantined_poll_interval = { dist = "exponential", mean = "4m" }
-
-[behavior]
-wave = { dist = "uniform", min = "0s", max = "12h" }
-abandon_after = { dist = "fixed", value = "12h" }
-
-[[tenants]]
-name = "g"
-count = 23
-users = { dist = "uniform", min = 5, max = 30 }
-devices_per_user = { dist = "poisson", mean = 1.2 }
-activations_per_user_day = 0.2
-readds_per_user_day = 0.1
-mdm_share = 0.2
-
-[[tenants.changes]]
-at = "6h"
-policy = "any_app_prompt_always"
-
-[[tenants.changes]]
-at = "1d"
-policy = "outlook_only"
-share = 0.3
-"#;
+const SCENARIO: &str = include_str!("data/sharding.toml");
 
 const CSVS: [&str; 7] = [
     "summary.csv",

@@ -1,4 +1,6 @@
-//! The four mobile-mail-access policies of the admin page, and the apps.
+//! The words of the admin page and of SPEC §2 that scenarios, the model and
+//! the results share: the four policies, the apps, and the cohorts and
+//! outcomes that sync delays are grouped by.
 
 use std::fmt;
 
@@ -64,5 +66,73 @@ impl App {
     /// Dense index of a device's connection slot.
     pub fn slot(self) -> usize {
         self as usize
+    }
+}
+
+/// Whether a connection was new or already configured when it lost access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cohort {
+    /// A new activation or a re-add.
+    New = 0,
+    /// A previously configured connection that lost access.
+    Existing = 1,
+}
+
+impl Cohort {
+    /// Both cohorts, in report order.
+    pub const ALL: [Cohort; 2] = [Cohort::New, Cohort::Existing];
+
+    /// The CSV key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Cohort::New => "new",
+            Cohort::Existing => "existing",
+        }
+    }
+}
+
+/// How a connection's wait for mail ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// Not prompted or blocked: synced at its first allowed request.
+    Direct = 0,
+    /// Prompted; the user kept the third-party app.
+    Continued = 1,
+    /// Prompted; the user set up Outlook.
+    Outlook = 2,
+    /// Prompted; nobody acted within 24 h and quarantine ended by itself.
+    Timeout = 3,
+    /// Blocked by outlook-only; the user did not switch.
+    Blocked = 4,
+    /// Blocked by outlook-only; the user set up Outlook.
+    Switched = 5,
+}
+
+impl Outcome {
+    /// Every outcome, in report order.
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Direct,
+        Outcome::Continued,
+        Outcome::Outlook,
+        Outcome::Timeout,
+        Outcome::Blocked,
+        Outcome::Switched,
+    ];
+
+    /// The CSV key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Outcome::Direct => "direct",
+            Outcome::Continued => "continued",
+            Outcome::Outlook => "outlook",
+            Outcome::Timeout => "timeout",
+            Outcome::Blocked => "blocked",
+            Outcome::Switched => "switched",
+        }
+    }
+
+    /// From the dense index.
+    pub fn from_index(i: u8) -> Outcome {
+        Outcome::ALL[i as usize % 6]
     }
 }

@@ -1,6 +1,7 @@
 //! Validation details of scenario files: defaults, ordering, line numbers,
 //! distributions and the wording of messages.
 
+use super::validate::{count_dist, dist, num};
 use super::*;
 
 /// The smallest valid scenario: every optional key left out.

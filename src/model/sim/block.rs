@@ -1,0 +1,38 @@
+//! Outlook only (SPEC §1 "Outlook only"): blocking third-party connections, and the people who set up Outlook instead.
+
+use super::*;
+
+impl<'a> PoolSim<'a> {
+    /// Outlook only: every third-party connection is blocked; pending
+    /// prompts are cancelled; some people set up Outlook.
+    pub(super) fn block_all(&mut self, devices: &[u32]) {
+        let tp = App::ThirdParty.slot();
+        for &device in devices {
+            let h = self.hot[device as usize];
+            if matches!(h.conn[tp].state, State::Empty | State::Blocked) {
+                continue;
+            }
+            self.cancel_flow(device);
+            self.set_state(device, tp, State::Blocked);
+            if h.conn[App::Outlook.slot()].state != State::Empty {
+                continue; // mail still reaches this device through Outlook
+            }
+            self.start_block(device, Cohort::Existing);
+        }
+    }
+
+    /// A third-party connection was just blocked: the person waits for mail
+    /// and, with probability `blocked_switch`, sets up Outlook later.
+    pub(super) fn start_block(&mut self, device: u32, cohort: Cohort) {
+        let (flow, plan) = self.start_flow(device);
+        let outcome = if plan.switch {
+            Outcome::Switched
+        } else {
+            Outcome::Blocked
+        };
+        self.open_episode(device, cohort, outcome);
+        if plan.switch {
+            self.schedule(self.now + plan.switch_delay, Event::OutlookReady { device, flow });
+        }
+    }
+}

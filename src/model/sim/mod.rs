@@ -1,0 +1,208 @@
+//! One evaluator pool's share of the population, simulated on its own clock.
+//!
+//! Pools share nothing (a tenant's requests only ever reach its own pool),
+//! so each pool of each replication is an independent simulation; the run
+//! combines their results with `merge`. Within a pool, state lives in flat
+//! arrays of small records indexed by `u32`, and events are small `Copy`
+//! values naming an index, so the event loop never allocates.
+
+use super::evaluator::{Evaluator, Request};
+use super::population::Plan;
+use super::{App, Policy};
+use crate::engine::{EventQueue, Progress, Purpose, SimTime, Streams};
+use crate::scenario::Scenario;
+use crate::stats::delay::cell_index;
+use crate::stats::series::WaitRecorder;
+use crate::stats::{Cohort, Counters, Outcome, PoolStats, SyncDelays, TimeSeries};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+mod block;
+mod changes;
+mod connections;
+mod episodes;
+mod event_loop;
+mod prompt;
+mod requests;
+mod setup;
+
+const NONE: u32 = u32::MAX;
+/// A prompt ignored, or answered later than this, times out (SPEC §1 step 4).
+pub const PROMPT_TIMEOUT: SimTime = SimTime::DAY;
+const DAY_US: f64 = 86_400e6;
+
+// Device flags.
+/// The device has had a prompt (what prompt-once remembers).
+const PROMPTED: u8 = 1;
+/// A prompt or block flow is under way; its events carry `Device::flow`.
+const IN_FLOW: u8 = 2;
+/// The device's most recent connection is Outlook (what a re-add re-adds).
+const CURRENT_OUTLOOK: u8 = 8;
+
+/// Where a connection stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum State {
+    /// No connection in this slot.
+    Empty,
+    /// Syncs at each allowed request.
+    Active,
+    /// Requests answered, no data moves (prompt flow).
+    Quarantined,
+    /// Outlook-only: never syncs.
+    Blocked,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Conn {
+    generation: u16,
+    state: State,
+}
+
+/// The part of a device that every request touches: its tenant and its two
+/// connection slots (Outlook, third-party). Kept apart from the rest and
+/// small, so that a pool's devices stay in cache on the event loop.
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    tenant: u32,
+    conn: [Conn; 2],
+    /// Open sync-delay episodes: the first two in `Device::episode_cell` and
+    /// `episode_start`, any more in `PoolSim::more_episodes`.
+    episodes: u8,
+}
+
+/// The rest of a device: flows, prompts and its open sync-delay episodes.
+#[derive(Clone, Copy, Debug)]
+struct Device {
+    episode_start: [SimTime; 2],
+    /// Next device of the same user (a linked list), or NONE.
+    next: u32,
+    /// Number of the device within its tenant, for its random streams.
+    uid: u32,
+    flow: u16,
+    flags: u8,
+    episode_cell: [u8; 2],
+}
+
+#[derive(Clone, Copy, Debug)]
+struct User {
+    first_device: u32,
+    devices: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Tenant {
+    global: u32,
+    policy: Policy,
+    first_user: u32,
+    users: u32,
+    devices_made: u32,
+    arrivals: u64,
+    wave_epoch: u16,
+    /// Activations plus re-adds per microsecond, over all users.
+    arrival_rate: f64,
+    activation_share: f64,
+    third_party_share: f64,
+    group: u32,
+}
+
+/// Everything that can happen, as a small record naming what it happens to.
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    /// A connection's regular poll.
+    Poll { device: u32, slot: u8, generation: u16 },
+    /// An evaluation server finishes.
+    EvalDone { server: u32 },
+    /// The next activation or re-add in a tenant.
+    Arrival { tenant: u32 },
+    /// A scheduled policy change reaches a tenant.
+    Change { tenant: u32, change: u16 },
+    /// A connection's turn in a prompt-always wave.
+    Wave { device: u32, epoch: u16 },
+    /// The prompt email arrives.
+    Deliver { device: u32, flow: u16 },
+    /// Quarantine ends: the user kept the app, or 24 h passed.
+    Release { device: u32, flow: u16 },
+    /// Outlook is set up on the device (after a prompt or a block).
+    OutlookReady { device: u32, flow: u16 },
+    /// The left-over third-party connection is removed.
+    Abandon { device: u32, flow: u16 },
+}
+
+/// The draws of one prompt or block flow, reproducible from its key.
+#[derive(Clone, Copy, Debug)]
+struct FlowPlan {
+    mail: SimTime,
+    outcome: Outcome,
+    reaction: SimTime,
+    setup: SimTime,
+    abandon: Option<SimTime>,
+    switch: bool,
+    switch_delay: SimTime,
+}
+
+/// The result of simulating one pool of one replication.
+#[derive(Clone, Debug)]
+pub struct PoolResult {
+    /// Pool number.
+    pub pool: u32,
+    /// Plain counts.
+    pub counters: Counters,
+    /// Sync delays by policy × cohort × outcome.
+    pub delays: SyncDelays,
+    /// Evaluator load.
+    pub load: PoolStats,
+    /// Per-bucket series.
+    pub series: TimeSeries,
+}
+
+/// The state of one pool's simulation.
+pub struct PoolSim<'a> {
+    sc: &'a Scenario,
+    streams: Streams,
+    pool: u32,
+    now: SimTime,
+    queue: EventQueue<Event>,
+    rng: ChaCha8Rng,
+    tenants: Vec<Tenant>,
+    users: Vec<User>,
+    hot: Vec<Hot>,
+    devices: Vec<Device>,
+    eval: Evaluator,
+    counters: Counters,
+    delays: SyncDelays,
+    series: TimeSeries,
+    waits: WaitRecorder,
+    bucket: usize,
+    bucket_end: SimTime,
+    quarantined: u64,
+    blocked: u64,
+    scratch: Vec<u32>,
+    /// Open episodes of a device beyond its two slots (several re-adds during
+    /// one wait): rare, so kept aside rather than in every device record.
+    more_episodes: HashMap<u32, Vec<(SimTime, u8)>>,
+}
+
+/// Asks the processor to bring `value`'s cache line in, without waiting.
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults or changes memory,
+    // and the pointer comes from a live reference.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+fn bucket_of(t: SimTime, width: SimTime, buckets: usize) -> usize {
+    ((t.0 / width.0) as usize).min(buckets - 1)
+}
+
+fn exp_gap<R: Rng>(rng: &mut R, rate: f64) -> SimTime {
+    SimTime((-(1.0 - rng.r#gen::<f64>()).ln() / rate).min(u64::MAX as f64 / 8.0) as u64)
+}
