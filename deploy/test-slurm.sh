@@ -278,6 +278,7 @@ export PATH=$work/bin:$PATH
 recipe "$broken"
 export MAILSIM=$real PATH=$path
 failed_tasks >"$work/report"
+say "what the broken path shows (this failure is expected):"
 cat "$work/report"
 merge=$(scontrol -o show job "$mid")
 merge_state=$(field JobState <<<"$merge") merge_reason=$(field Reason <<<"$merge")
