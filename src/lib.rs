@@ -3,11 +3,13 @@
 //! evaluation service.
 //!
 //! The library is the whole tool; `main.rs` only parses arguments. Layers,
-//! from the bottom: [`engine`] (clock, event queue, random streams),
-//! [`scenario`] (files to validated types), [`model`] (tenants, devices,
-//! connections, policies, evaluator pools), [`stats`] (mergeable results),
-//! [`run`] (replications and pools in parallel), [`output`] (CSV files and
-//! run.json) and [`cli`].
+//! from the bottom (docs/architecture.md is the map): [`engine`] (clock,
+//! event queue, random streams), [`scenario`] (the vocabulary, files to
+//! validated types), [`stats`] (mergeable results, key metrics and the
+//! judging of runs), [`model`] (tenants, devices, connections, policies,
+//! evaluator pools), [`run`] (replications and pools in parallel),
+//! [`output`] (result files), [`report`] (charts, report, summary),
+//! [`cmd`] (one module per subcommand) and [`cli`].
 
 pub mod cli;
 pub mod cmd;
