@@ -7,6 +7,7 @@ use crate::error::BadInput;
 use crate::scenario::ScenarioError;
 use crate::stats::compare::Regression;
 use crate::stats::slo::SloFailed;
+use crate::stats::sweep::NoPointMeets;
 use clap::{Parser, Subcommand};
 
 /// mailsim: simulate mobile-mail-app policies, prompts, quarantines and the
@@ -53,13 +54,17 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
 pub const EXIT_BAD_INPUT: i32 = 2;
 /// Exit code for any other failure.
 pub const EXIT_FAILURE: i32 = 1;
-/// Exit code when a run completed but an SLO failed (or `compare` found a regression).
+/// Exit code when a run completed but an SLO failed (`run`, `merge`, `sweep`) or
+/// `compare` found a regression.
 pub const EXIT_THRESHOLD: i32 = 3;
 
 /// The process exit code for an error, from the typed errors the layers
 /// below define.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
-    if err.downcast_ref::<SloFailed>().is_some() || err.downcast_ref::<Regression>().is_some() {
+    if err.downcast_ref::<SloFailed>().is_some()
+        || err.downcast_ref::<Regression>().is_some()
+        || err.downcast_ref::<NoPointMeets>().is_some()
+    {
         EXIT_THRESHOLD
     } else if err.downcast_ref::<ScenarioError>().is_some() || err.downcast_ref::<BadInput>().is_some() {
         EXIT_BAD_INPUT

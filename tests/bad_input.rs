@@ -124,6 +124,8 @@ fn scratch(scenario: Option<&str>) -> tempfile::TempDir {
     }
     std::fs::create_dir(dir.path().join("out")).expect("out dir");
     std::fs::write(dir.path().join("out").join("marker.txt"), MARKER).expect("marker");
+    // The earlier run was mailsim's: its folder holds mailsim's own marker.
+    std::fs::write(dir.path().join("out").join(".mailsim-output"), "").expect("mailsim marker");
     dir
 }
 
@@ -151,7 +153,7 @@ fn expect_exit_2(dir: &Path, args: &[&str], case: &str) -> String {
     assert_eq!(listing(dir), before, "{case}: no folder created or removed");
     assert_eq!(
         listing(&dir.join("out")),
-        ["marker.txt"],
+        [".mailsim-output", "marker.txt"],
         "{case}: output folder untouched"
     );
     let marker = std::fs::read_to_string(dir.join("out").join("marker.txt")).expect("marker still there");

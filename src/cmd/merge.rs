@@ -6,7 +6,7 @@ use crate::error::BadInput;
 use crate::output::json::RunInfo;
 use crate::output::results::SCENARIO_COPY;
 use crate::output::shard::{RunKey, Shard, read_shard};
-use crate::output::{write_atomically, write_results};
+use crate::output::{Target, write_results};
 use crate::report::render;
 use crate::report::summary::Summary;
 use crate::scenario::Scenario;
@@ -56,14 +56,19 @@ pub struct MergeArgs {
     /// How to print the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Print nothing but errors.
+    /// Print nothing but errors (an explicit --format json still prints).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replace the output folder even if mailsim did not write it.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Merges the shard folders into the output folder.
 pub fn run(args: &MergeArgs) -> anyhow::Result<()> {
     let (out, dirs, format, quiet) = (args.out.as_path(), args.shards.as_slice(), args.format, args.quiet);
+    let shard_dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let target = Target::replace(out, args.force, &shard_dirs)?;
     let (sc, text) = scenario_of(&dirs[0])?;
     let key = RunKey::of(&sc, &text);
     let mut shards: Vec<(PathBuf, Shard)> = Vec::with_capacity(dirs.len());
@@ -155,15 +160,13 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<()> {
         wall: Duration::from_secs_f64(wall_s),
     };
     let mut results = None;
-    write_atomically(out, |dir| {
+    target.write(|dir| {
         write_results(dir, &sc, &result, &info)?;
         results = Some(render(dir)?);
         Ok(())
     })?;
     let mut results = results.expect("written above");
     results.dir = out.to_path_buf(); // the folder now has its final name
-    if !quiet {
-        print_summary(&Summary::of(&results), format);
-    }
+    print_summary(&Summary::of(&results), format, quiet);
     Ok(verdict(&evaluate(&results.scenario.slos, &results))?)
 }

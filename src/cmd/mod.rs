@@ -19,10 +19,12 @@ pub enum Format {
     Json,
 }
 
-/// Prints the summary of an output folder on stdout.
-fn print_summary(summary: &Summary, format: Format) {
+/// Prints the summary of an output folder on stdout: JSON whenever asked
+/// for, the text for people unless `quiet`.
+fn print_summary(summary: &Summary, format: Format, quiet: bool) {
     match format {
-        Format::Text => print!("{}", summary.to_text()),
+        Format::Text if !quiet => print!("{}", summary.to_text()),
+        Format::Text => {}
         Format::Json => print!("{}", summary.to_json()),
     }
 }

@@ -2,6 +2,7 @@
 //! files of an earlier run, without simulating again.
 
 use super::{Format, print_summary};
+use crate::output::Target;
 use crate::report::render;
 use crate::report::summary::Summary;
 use clap::Args;
@@ -15,16 +16,25 @@ pub struct ReportArgs {
     /// How to print the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Print nothing but errors.
+    /// Print nothing but errors (an explicit --format json still prints).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Redraw even in a folder without mailsim's marker (one written by an
+    /// older mailsim).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Rebuilds the charts and report in the folder and prints the summary.
 pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
-    let results = render(&args.dir)?;
-    if !args.quiet {
-        print_summary(&Summary::of(&results), args.format);
-    }
+    let target = Target::update(&args.dir, args.force, &[])?;
+    let mut results = None;
+    target.write(|dir| {
+        results = Some(render(dir)?);
+        Ok(())
+    })?;
+    let mut results = results.expect("written above");
+    results.dir = args.dir.clone(); // the folder now has its final name
+    print_summary(&Summary::of(&results), args.format, args.quiet);
     Ok(())
 }

@@ -5,12 +5,12 @@ use crate::engine::Progress;
 use crate::error::BadInput;
 use crate::output::json::RunInfo;
 use crate::output::shard::{RunKey, write_shard};
-use crate::output::{write_atomically, write_results};
+use crate::output::{Target, write_results};
 use crate::report::progress::ProgressDisplay;
 use crate::report::render;
 use crate::report::summary::Summary;
 use crate::run::{RunOptions, ShardId, run as simulate, total_us};
-use crate::scenario::set::{Override, apply};
+use crate::scenario::set::{Override, SloBound, apply};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::slo::{evaluate, verdict};
 use clap::Args;
@@ -38,9 +38,13 @@ pub struct RunArgs {
     /// How to print the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Print nothing but errors (no progress bar, no summary).
+    /// Print nothing but errors (no progress bar, no summary; an explicit
+    /// --format json still prints).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replace the output folder even if mailsim did not write it.
+    #[arg(long)]
+    pub force: bool,
     /// Simulate only shard I of N (pools p with p mod N = I) and write a
     /// partial result for `mailsim merge`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -49,6 +53,9 @@ pub struct RunArgs {
     /// e.g. --set evaluator.servers=8 --set tenants[0].changes[0].share=0.5
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<Override>,
+    /// An SLO: METRIC<=VALUE or METRIC>=VALUE (repeatable; added to the scenario's [[slo]]).
+    #[arg(long, value_name = "SLO", value_parser = SloBound::parse)]
+    pub slo: Vec<SloBound>,
 }
 
 fn parse_set(text: &str) -> Result<Override, String> {
@@ -72,7 +79,7 @@ pub fn default_out(scenario: &Path) -> anyhow::Result<PathBuf> {
 
 /// Reads a scenario, applies `--set` overrides to its text, and validates
 /// the result; returns it with the text as run.
-pub fn load_with_overrides(path: &Path, sets: &[Override]) -> anyhow::Result<(Scenario, String)> {
+pub fn load_with_overrides(path: &Path, sets: &[Override], slos: &[SloBound]) -> anyhow::Result<(Scenario, String)> {
     let file = path.display().to_string();
     let original = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
@@ -80,11 +87,17 @@ pub fn load_with_overrides(path: &Path, sets: &[Override]) -> anyhow::Result<(Sc
         key: None,
         message: format!("cannot read the scenario: {e}"),
     })?;
-    let text = apply(&original, sets).map_err(BadInput)?;
-    let label = if sets.is_empty() {
-        file
-    } else {
-        format!("{file} (with --set)")
+    let mut text = apply(&original, sets).map_err(BadInput)?;
+    // An SLO from the command line becomes part of the scenario as run, so
+    // that the copy in the output folder (and `mailsim report`) holds it.
+    for slo in slos {
+        text.push_str(&slo.to_toml());
+    }
+    let label = match (sets.is_empty(), slos.is_empty()) {
+        (true, true) => file,
+        (false, true) => format!("{file} (with --set)"),
+        (true, false) => format!("{file} (with --slo)"),
+        (false, false) => format!("{file} (with --set and --slo)"),
     };
     // Lines of the rewritten text would not match the file: name the key only.
     let sc = Scenario::parse(&text, &label).map_err(|e| ScenarioError {
@@ -96,7 +109,7 @@ pub fn load_with_overrides(path: &Path, sets: &[Override]) -> anyhow::Result<(Sc
 
 /// Runs the scenario of `args` and writes its output folder.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let (mut sc, text) = load_with_overrides(&args.scenario, &args.set)?;
+    let (mut sc, text) = load_with_overrides(&args.scenario, &args.set, &args.slo)?;
     if let Some(seed) = args.seed {
         sc.seed = seed;
     }
@@ -107,6 +120,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Some(o) => o.clone(),
         None => default_out(&args.scenario)?,
     };
+    let target = Target::replace(&out, args.force, &[&args.scenario])?;
     let threads = args.threads.map_or(0, |t| t as usize);
     if let Some(shard) = args.shard
         && shard.count > sc.evaluator.pools
@@ -142,7 +156,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         wall,
     };
     if let Some(shard) = args.shard {
-        write_atomically(&out, |dir| {
+        target.write(|dir| {
             write_results(dir, &sc, &result, &info)?;
             write_shard(dir, shard, RunKey::of(&sc, &text), wall.as_secs_f64(), &result)
         })?;
@@ -164,15 +178,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut results = None;
-    write_atomically(&out, |dir| {
+    target.write(|dir| {
         write_results(dir, &sc, &result, &info)?;
         results = Some(render(dir)?);
         Ok(())
     })?;
     let mut results = results.expect("written above");
     results.dir = out; // the folder now has its final name
-    if !args.quiet {
-        print_summary(&Summary::of(&results), args.format);
-    }
+    print_summary(&Summary::of(&results), args.format, args.quiet);
     Ok(verdict(&evaluate(&results.scenario.slos, &results))?)
 }

@@ -4,44 +4,22 @@
 //! `sweep.csv` and a chart, and with SLOs name the cheapest point that
 //! meets them all with confidence.
 
+use super::Format;
 use super::run::load_with_overrides;
 use crate::engine::Progress;
 use crate::error::BadInput;
+use crate::output::Target;
 use crate::output::tables::write_sweep_csv;
-use crate::output::write_atomically;
 use crate::report::charts::sweep::write_sweep_chart;
 use crate::report::progress::ProgressDisplay;
 use crate::run::{RunOptions, run as simulate, total_us};
+use crate::scenario::Scenario;
 use crate::scenario::set::{Axis, Override, parse_axis};
-use crate::stats::metrics::metric_names;
-use crate::stats::sweep::{Point, SweepSlo, cheapest};
+use crate::stats::sweep::{NoPointMeets, Point, SweepSlo, cheapest};
 use clap::Args;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Parses `metric<=value` or `metric>=value`.
-pub fn parse_slo(text: &str) -> Result<SweepSlo, String> {
-    let (metric, bound, value) = if let Some((m, v)) = text.split_once("<=") {
-        (m, "max", v)
-    } else if let Some((m, v)) = text.split_once(">=") {
-        (m, "min", v)
-    } else {
-        return Err(format!("--slo {text}: expected METRIC<=VALUE or METRIC>=VALUE"));
-    };
-    let metric = metric.trim().to_string();
-    if !metric_names().contains(&metric) {
-        return Err(format!(
-            "--slo {text}: unknown metric; metrics are {}",
-            crate::stats::metrics::METRIC_FORMS
-        ));
-    }
-    let limit = value
-        .trim()
-        .parse::<f64>()
-        .map_err(|_| format!("--slo {text}: {value:?} is not a number"))?;
-    Ok(SweepSlo { metric, bound, limit })
-}
 
 /// Arguments of `mailsim sweep`.
 #[derive(Args, Debug)]
@@ -52,7 +30,7 @@ pub struct SweepArgs {
     #[arg(long = "set", value_name = "KEY=VALUES", value_parser = parse_axis, required = true)]
     pub set: Vec<Axis>,
     /// An SLO: METRIC<=VALUE or METRIC>=VALUE (repeatable; the scenario's [[slo]] apply too).
-    #[arg(long, value_name = "SLO", value_parser = parse_slo)]
+    #[arg(long, value_name = "SLO", value_parser = SweepSlo::parse)]
     pub slo: Vec<SweepSlo>,
     /// The metric to chart [default: the first SLO's, else evaluator.wait_p99_ms].
     #[arg(long)]
@@ -63,9 +41,15 @@ pub struct SweepArgs {
     /// Worker threads [default: one per core]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<u64>,
-    /// Print nothing but errors.
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print nothing but errors (an explicit --format json still prints).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replace the output folder even if mailsim did not write it.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs the grid and writes the sweep folder.
@@ -95,7 +79,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     // Validate every point before simulating any.
     let scenarios = grid
         .iter()
-        .map(|p| load_with_overrides(&args.scenario, &overrides(p)).map(|(sc, _)| sc))
+        .map(|p| load_with_overrides(&args.scenario, &overrides(p), &[]).map(|(sc, _)| sc))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut slos: Vec<SweepSlo> = args.slo.clone();
     for s in &scenarios[0].slos {
@@ -109,6 +93,16 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
             }
         }
     }
+    let stem = args
+        .scenario
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sweep".into());
+    let out: PathBuf = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(format!("{stem}-sweep")));
+    let target = Target::replace(&out, args.force, &[&args.scenario])?;
     let progress = Arc::new(Progress::default());
     let total: u64 = scenarios.iter().map(|sc| total_us(sc, None)).sum();
     let display = ProgressDisplay::start(&progress, total, scenarios[0].horizon, args.quiet);
@@ -133,55 +127,131 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     for ((values, sc), result) in grid.iter().zip(&scenarios).zip(results) {
         points.push(Point::of(values.clone(), &result?, sc));
     }
-    let stem = args
-        .scenario
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sweep".into());
-    let out: PathBuf = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join(format!("{stem}-sweep")));
     let metric = args
         .metric
         .clone()
         .or_else(|| slos.first().map(|s| s.metric.clone()))
         .unwrap_or_else(|| "evaluator.wait_p99_ms".into());
     let chosen = cheapest(&points, &slos);
-    write_atomically(&out, |dir| {
+    target.write(|dir| {
         write_sweep_csv(dir, axes, &points, &slos, chosen)?;
         write_sweep_chart(dir, &scenarios[0].name, axes, &points, &slos, &metric)
     })?;
-    if !args.quiet {
-        println!(
-            "{}: {} point(s) × {} replication(s)",
-            scenarios[0].name,
-            points.len(),
-            scenarios[0].replications
-        );
-        let header: Vec<&str> = axes.iter().map(|a| a.path.as_str()).collect();
-        println!("  {:<40} {}", header.join(", "), metric);
-        for p in &points {
-            let (v, hw) = p.metrics.get(&metric).copied().unwrap_or((f64::NAN, None));
-            let hw = hw.map(|h| format!(" ± {h:.4}")).unwrap_or_default();
-            let ok = if slos.is_empty() {
-                ""
-            } else if p.meets(&slos) {
-                "  meets SLOs"
-            } else {
-                ""
-            };
-            println!("  {:<40} {v:.4}{hw}{ok}", p.values.join(", "));
+    match args.format {
+        Format::Json => print!("{}", sweep_json(axes, &points, &slos, chosen, &metric, &out)),
+        Format::Text if !args.quiet => print!(
+            "{}",
+            sweep_text(&scenarios[0], axes, &points, &slos, chosen, &metric, &out)
+        ),
+        Format::Text => {}
+    }
+    if !slos.is_empty() && chosen.is_none() {
+        return Err(NoPointMeets {
+            points: points.len(),
+            slos: slos.len(),
         }
-        match (&chosen, slos.is_empty()) {
-            (_, true) => {}
-            (Some(i), false) => println!(
-                "  cheapest point meeting every SLO with confidence: {}",
-                points[*i].label(axes)
-            ),
-            (None, false) => println!("  no point meets every SLO with confidence"),
-        }
-        println!("  results      {}", out.display());
+        .into());
     }
     Ok(())
+}
+
+fn sweep_text(
+    sc: &Scenario,
+    axes: &[Axis],
+    points: &[Point],
+    slos: &[SweepSlo],
+    chosen: Option<usize>,
+    metric: &str,
+    out: &Path,
+) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}: {} point(s) × {} replication(s)",
+        sc.name,
+        points.len(),
+        sc.replications
+    );
+    if !slos.is_empty() {
+        let list: Vec<String> = slos.iter().map(|s| s.to_string()).collect();
+        let _ = writeln!(s, "  SLOs: {}", list.join(", "));
+    }
+    let header: Vec<&str> = axes.iter().map(|a| a.path.as_str()).collect();
+    let _ = writeln!(s, "  {:<40} {}", header.join(", "), metric);
+    for (i, p) in points.iter().enumerate() {
+        let (v, hw) = p.metrics.get(metric).copied().unwrap_or((f64::NAN, None));
+        let hw = hw.map(|h| format!(" ± {h:.4}")).unwrap_or_default();
+        let verdict = if slos.is_empty() {
+            String::new()
+        } else if chosen == Some(i) {
+            "  ✓ cheapest meeting every SLO".into()
+        } else {
+            let broken: Vec<String> = p.broken(slos).iter().map(|s| s.to_string()).collect();
+            if broken.is_empty() {
+                "  ✓ meets SLOs".into()
+            } else {
+                format!("  ✗ breaks {}", broken.join(", "))
+            }
+        };
+        let _ = writeln!(s, "  {:<40} {v:.4}{hw}{verdict}", p.values.join(", "));
+    }
+    match (chosen, slos.is_empty()) {
+        (_, true) => {}
+        (Some(i), false) => {
+            let _ = writeln!(
+                s,
+                "  cheapest point meeting every SLO with confidence: {}",
+                points[i].label(axes)
+            );
+        }
+        (None, false) => {
+            let _ = writeln!(s, "  no point meets every SLO with confidence");
+        }
+    }
+    let _ = writeln!(s, "  results      {}", out.display());
+    s
+}
+
+fn sweep_json(
+    axes: &[Axis],
+    points: &[Point],
+    slos: &[SweepSlo],
+    chosen: Option<usize>,
+    metric: &str,
+    out: &Path,
+) -> String {
+    use serde_json::json;
+    let rows: Vec<serde_json::Value> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let values: serde_json::Map<String, serde_json::Value> = axes
+                .iter()
+                .zip(&p.values)
+                .map(|(a, v)| (a.path.clone(), json!(v)))
+                .collect();
+            let metrics: serde_json::Map<String, serde_json::Value> = p
+                .metrics
+                .iter()
+                .map(|(k, (mean, hw))| (k.clone(), json!({ "mean": mean, "ci95": hw })))
+                .collect();
+            json!({
+                "values": values,
+                "meets_slos": !slos.is_empty() && p.meets(slos),
+                "cheapest": chosen == Some(i),
+                "failed_slos": p.broken(slos).iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                "metrics": metrics,
+            })
+        })
+        .collect();
+    let v = json!({
+        "axes": axes.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
+        "slos": slos.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        "metric": metric,
+        "cheapest": chosen.map(|i| points[i].label(axes)),
+        "points": rows,
+        "out": out.display().to_string(),
+    });
+    serde_json::to_string_pretty(&v).expect("plain data") + "\n"
 }

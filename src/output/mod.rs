@@ -9,7 +9,7 @@ pub mod results;
 pub mod shard;
 pub mod tables;
 
-pub use folder::write_atomically;
+pub use folder::Target;
 
 use crate::scenario::Scenario;
 use crate::stats::RunResult;

@@ -313,9 +313,80 @@ impl Results {
     }
 }
 
+/// The two-sided 95 % normal quantile.
+const Z95: f64 = 1.959_964;
+
+impl Results {
+    /// A 95 % interval of an outcome share or a sync-delay percentile from
+    /// the run's own sample: binomial for a share, order statistics for a
+    /// percentile (the delays at ranks p ± 1.96·√(p(1−p)/n), read off the
+    /// CDF grid, widened to its grid points). Only for a run of one
+    /// replication; `None` for other metrics.
+    fn own_sample_interval(&self, metric: &str) -> Option<(f64, f64)> {
+        if self.run.scenario.replications != 1 {
+            return None;
+        }
+        if let Some(outcome) = metric.strip_prefix("outcome_share.") {
+            let n: u64 = self.merged_outcomes().map(|o| o.count).sum();
+            let p = self.merged_outcomes().find(|o| o.outcome == outcome)?.share;
+            let hw = Z95 * (p * (1.0 - p) / n as f64).sqrt() + 0.5 / n as f64;
+            return (n > 0).then_some((p - hw, p + hw));
+        }
+        let path = metric.strip_prefix("sync_delay.")?;
+        let parts: Vec<&str> = path.split('.').collect();
+        let (policy, cohort, outcome, q) = match parts[..] {
+            [c, o, q] => (None, c, o, q),
+            [p, c, o, q] => (Some(p), c, o, q),
+            _ => return None,
+        };
+        let q = match q {
+            "p50_s" => 0.5,
+            "p99_s" => 0.99,
+            _ => return None,
+        };
+        let matches = |p: &str, c: &str, o: &str| policy.is_none_or(|x| x == p) && c == cohort && o == outcome;
+        let cells: Vec<&DelayRow> = self
+            .sync_delay
+            .iter()
+            .filter(|d| d.replication == "all" && matches(&d.policy, &d.cohort, &d.outcome))
+            .collect();
+        let n: u64 = cells.iter().map(|c| c.synced).sum();
+        if n == 0 {
+            return None;
+        }
+        // Connections synced within each grid delay, summed over the cells.
+        let mut within: BTreeMap<u64, f64> = BTreeMap::new();
+        for row in self
+            .sync_cdf
+            .iter()
+            .filter(|r| matches(&r.policy, &r.cohort, &r.outcome))
+        {
+            let count = cells.iter().find(|c| c.policy == row.policy).map_or(0, |c| c.count) as f64;
+            *within.entry((row.delay_s * 1e6).round() as u64).or_default() += row.share * count;
+        }
+        let hw = Z95 * (q * (1.0 - q) / n as f64).sqrt();
+        let (lo_rank, hi_rank) = ((q - hw) * n as f64, (q + hw) * n as f64);
+        let mut lo = 0.0;
+        let mut hi = f64::INFINITY;
+        for (&us, &k) in &within {
+            if k < lo_rank {
+                lo = us as f64 / 1e6;
+            }
+            if k >= hi_rank && hi.is_infinite() {
+                hi = us as f64 / 1e6;
+            }
+        }
+        Some((lo, hi))
+    }
+}
+
 impl MetricSource for Results {
     fn merged(&self, metric: &str) -> Option<f64> {
         self.merged_metric(metric)
+    }
+
+    fn sample_interval(&self, metric: &str) -> Option<(f64, f64)> {
+        self.own_sample_interval(metric)
     }
 
     fn per_replication(&self, metric: &str) -> Vec<f64> {

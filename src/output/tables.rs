@@ -2,7 +2,7 @@
 //! `compare.csv` and `sweep.csv`.
 
 use crate::scenario::set::Axis;
-use crate::stats::compare::MetricComparison;
+use crate::stats::compare::{Floors, MetricComparison};
 use crate::stats::metrics::metric_names;
 use crate::stats::slo::SloResult;
 use crate::stats::sweep::{Point, SweepSlo};
@@ -29,12 +29,13 @@ pub fn write_slo_csv(results: &[SloResult], w: &mut dyn Write) -> csv::Result<()
     Ok(())
 }
 
-/// `compare.csv`.
-pub fn write_compare_csv(rows: &[MetricComparison], w: &mut dyn Write) -> csv::Result<()> {
+/// `compare.csv`: each metric's values, change, verdict, Welch p-value
+/// (empty without replications on both sides) and absolute floor.
+pub fn write_compare_csv(rows: &[MetricComparison], floors: &Floors, w: &mut dyn Write) -> csv::Result<()> {
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(w);
-    out.write_record(["metric", "base", "new", "change", "verdict"])?;
+    out.write_record(["metric", "base", "new", "change", "verdict", "p_value", "floor"])?;
     for r in rows {
         out.write_record([
             r.metric.as_str(),
@@ -46,6 +47,8 @@ pub fn write_compare_csv(rows: &[MetricComparison], w: &mut dyn Write) -> csv::R
                 "inf".into()
             },
             r.verdict,
+            &r.p_value.map(|p| format!("{p:.6}")).unwrap_or_default(),
+            &floors.of(&r.metric).to_string(),
         ])?;
     }
     out.flush()?;
@@ -71,6 +74,7 @@ pub fn write_sweep_csv(
         .with_context(|| format!("cannot create {}", path.display()))?;
     let mut header: Vec<String> = axes.iter().map(|a| a.path.clone()).collect();
     header.push("meets_slos".into());
+    header.push("failed_slos".into());
     for n in &names {
         header.push(n.clone());
         header.push(format!("{n}_ci95"));
@@ -85,6 +89,8 @@ pub fn write_sweep_csv(
         } else {
             p.meets(slos).to_string()
         });
+        let broken: Vec<String> = p.broken(slos).iter().map(|s| s.to_string()).collect();
+        row.push(broken.join(" "));
         for n in &names {
             match p.metrics.get(n) {
                 Some(&(mean, hw)) => {

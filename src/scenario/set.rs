@@ -142,6 +142,60 @@ pub fn parse_axis(text: &str) -> Result<Axis, String> {
     Ok(Axis { path: o.path, values })
 }
 
+/// An SLO bound given on the command line (`run --slo`, `sweep --slo`):
+/// `metric<=value` (`max`) or `metric>=value` (`min`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SloBound {
+    /// Metric name.
+    pub metric: String,
+    /// `max` or `min`.
+    pub bound: &'static str,
+    /// The threshold.
+    pub limit: f64,
+}
+
+impl SloBound {
+    /// Parses `metric<=value` or `metric>=value`; the metric must be a key metric.
+    pub fn parse(text: &str) -> Result<SloBound, String> {
+        let (metric, bound, value) = if let Some((m, v)) = text.split_once("<=") {
+            (m, "max", v)
+        } else if let Some((m, v)) = text.split_once(">=") {
+            (m, "min", v)
+        } else {
+            return Err(format!("--slo {text}: expected METRIC<=VALUE or METRIC>=VALUE"));
+        };
+        let metric = metric.trim().to_string();
+        if !super::metric_names::metric_names().contains(&metric) {
+            return Err(format!(
+                "--slo {text}: unknown metric; metrics are {}",
+                super::metric_names::METRIC_FORMS
+            ));
+        }
+        let limit = value
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("--slo {text}: {value:?} is not a number"))?;
+        Ok(SloBound { metric, bound, limit })
+    }
+
+    /// The bound as a `[[slo]]` table of a scenario file.
+    pub fn to_toml(&self) -> String {
+        format!(
+            "\n[[slo]]\nmetric = {:?}\n{} = {:?}\n",
+            self.metric, self.bound, self.limit
+        )
+    }
+}
+
+impl std::fmt::Display for SloBound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = if self.bound == "max" { "<=" } else { ">=" };
+        write!(f, "{}{op}{}", self.metric, self.limit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

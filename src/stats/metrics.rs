@@ -91,6 +91,12 @@ pub trait MetricSource {
     fn merged(&self, metric: &str) -> Option<f64>;
     /// The metric of each replication, in order (empty when not recorded).
     fn per_replication(&self, metric: &str) -> Vec<f64>;
+    /// A 95 % interval of the metric from a single replication's own
+    /// sample, where theory gives one (binomial shares, order-statistic
+    /// percentiles); `None` where it does not.
+    fn sample_interval(&self, _metric: &str) -> Option<(f64, f64)> {
+        None
+    }
 }
 
 /// Two-sided 95 % quantile of Student's t with `df` degrees of freedom.

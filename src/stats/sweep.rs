@@ -9,15 +9,7 @@ use crate::scenario::set::Axis;
 use std::collections::BTreeMap;
 
 /// An SLO of a sweep: `metric <= limit` (`max`) or `>= limit` (`min`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepSlo {
-    /// Metric name.
-    pub metric: String,
-    /// `max` or `min`.
-    pub bound: &'static str,
-    /// The threshold.
-    pub limit: f64,
-}
+pub use crate::scenario::set::SloBound as SweepSlo;
 
 /// One grid point: its values of the swept keys, and each key metric's
 /// mean over replications with its 95 % half-width (none with one replication).
@@ -34,17 +26,24 @@ impl Point {
     /// the mean on the right side of the limit (the value itself with one
     /// replication). A metric without data fails.
     pub fn meets(&self, slos: &[SweepSlo]) -> bool {
-        slos.iter().all(|s| match self.metrics.get(&s.metric) {
-            Some(&(mean, hw)) => {
-                let hw = hw.unwrap_or(0.0);
-                if s.bound == "max" {
-                    mean + hw <= s.limit
-                } else {
-                    mean - hw >= s.limit
+        self.broken(slos).is_empty()
+    }
+
+    /// The SLOs this point does not meet with confidence.
+    pub fn broken<'s>(&self, slos: &'s [SweepSlo]) -> Vec<&'s SweepSlo> {
+        slos.iter()
+            .filter(|s| match self.metrics.get(&s.metric) {
+                Some(&(mean, hw)) => {
+                    let hw = hw.unwrap_or(0.0);
+                    if s.bound == "max" {
+                        mean + hw > s.limit
+                    } else {
+                        mean - hw < s.limit
+                    }
                 }
-            }
-            None => false,
-        })
+                None => true,
+            })
+            .collect()
     }
 
     /// `key=value, key=value`.
@@ -88,3 +87,24 @@ pub fn cheapest(points: &[Point], slos: &[SweepSlo]) -> Option<usize> {
         points.iter().position(|p| p.meets(slos))
     }
 }
+
+/// A sweep with SLOs in which no point meets them all: exit code 3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoPointMeets {
+    /// Points in the grid.
+    pub points: usize,
+    /// SLO bounds checked.
+    pub slos: usize,
+}
+
+impl std::fmt::Display for NoPointMeets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "none of the {} point(s) meets all {} SLO bound(s) with confidence (see sweep.csv, column failed_slos)",
+            self.points, self.slos
+        )
+    }
+}
+
+impl std::error::Error for NoPointMeets {}
