@@ -94,6 +94,8 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Run a live quarantine-evaluation service (HTTP) with the capacity of one evaluator pool.
+    Serve(crate::serve::ServeArgs),
 }
 
 /// How the end-of-run summary is printed.
@@ -183,6 +185,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             format,
             quiet,
         } => crate::cmd::merge::run(&out, &shards, format, quiet),
+        Command::Serve(args) => crate::serve::run(&args),
     }
 }
 
