@@ -219,7 +219,7 @@ async fn evaluate(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Respon
             decision: v.access.key(),
             prompt: v.prompt,
             quarantined_until: v.until.map(secs),
-            now: secs(st.clock.now()),
+            now: secs(v.now),
         })),
         Outcome::Served(Err(e)) => Err(state_error(&st, e)),
         Outcome::Rejected => {
@@ -251,13 +251,13 @@ async fn set_policy(
     }))
 }
 
-fn device_answer(st: &AppState, device: u64, v: crate::serve::state::DeviceView) -> Response {
+fn device_answer(device: u64, v: crate::serve::state::DeviceView) -> Response {
     json(&DeviceAnswer {
         device,
         applied: v.applied,
         decision: v.access.map(Access::key),
         quarantined_until: v.until.map(secs),
-        now: secs(st.clock.now()),
+        now: secs(v.now),
     })
 }
 
@@ -274,7 +274,7 @@ async fn choose(State(st): State<Arc<AppState>>, Path(id): Path<String>, body: B
         .registry
         .choose(st.clock.now(), device, choice)
         .map_err(|e| state_error(&st, e))?;
-    Ok(device_answer(&st, device, v))
+    Ok(device_answer(device, v))
 }
 
 async fn prompt(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -287,7 +287,7 @@ async fn prompt(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> Resu
     if v.applied {
         st.metrics.prompts.fetch_add(1, Relaxed);
     }
-    Ok(device_answer(&st, device, v))
+    Ok(device_answer(device, v))
 }
 
 #[derive(Serialize)]

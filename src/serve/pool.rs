@@ -272,6 +272,7 @@ fn worker(index: u64, rx: &Receiver<Msg>, s: &Shared) {
                 access: Access::Allow,
                 prompt: false,
                 until: None,
+                now: v.now,
             };
         }
         let done = Instant::now();

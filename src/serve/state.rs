@@ -43,6 +43,8 @@ pub struct Verdict {
     pub prompt: bool,
     /// When the quarantine ends by itself (service clock), if it does.
     pub until: Option<SimTime>,
+    /// The service time the rules were applied at.
+    pub now: SimTime,
 }
 
 /// The third-party connection of a device after a prompt or a choice.
@@ -54,6 +56,8 @@ pub struct DeviceView {
     pub access: Option<Access>,
     /// When its quarantine ends by itself, if it does.
     pub until: Option<SimTime>,
+    /// The service time the rules were applied at.
+    pub now: SimTime,
 }
 
 /// A tenant's settings after a policy change.
@@ -228,6 +232,7 @@ impl Registry {
             access: conn.access,
             prompt,
             until: conn.until,
+            now,
         })
     }
 
@@ -280,6 +285,7 @@ impl Registry {
                 applied: false,
                 access: None,
                 until: None,
+                now,
             });
         };
         c.settle(now);
@@ -295,6 +301,7 @@ impl Registry {
             applied,
             access: Some(c.access),
             until: c.until,
+            now,
         })
     }
 
@@ -309,6 +316,7 @@ impl Registry {
                 applied: false,
                 access: None,
                 until: None,
+                now,
             });
         };
         c.settle(now);
@@ -323,6 +331,7 @@ impl Registry {
             applied: pending,
             access: Some(c.access),
             until: c.until,
+            now,
         })
     }
 }
