@@ -14,6 +14,7 @@
 //! worker has taken the request first. A ticket (one atomic) settles who
 //! won, so a request is either evaluated or rejected, never both.
 
+use crate::engine::SimTime;
 use crate::model::App;
 use crate::model::decide::Access;
 use crate::scenario::Dist;
@@ -23,8 +24,8 @@ use crate::serve::state::{Kind, Registry, StateError, Verdict};
 use crossbeam_channel::{Receiver, Sender};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -40,7 +41,7 @@ pub struct PoolConfig {
     pub queue_timeout: Option<Duration>,
     /// A stall of every worker: from this long after start, for that long.
     pub pause: Option<(Duration, Duration)>,
-    /// Seed of the service-time draws (one ChaCha8 stream per worker).
+    /// Seed of the service-time draws (one ChaCha8 stream, in arrival order).
     pub seed: u64,
     /// Fault: answer `allow` to everything (a broken build).
     pub allow_all: bool,
@@ -79,6 +80,7 @@ enum Msg {
 
 struct Job {
     enqueued: Instant,
+    service: Duration,
     req: EvalRequest,
     ticket: Arc<AtomicU8>,
     reply: oneshot::Sender<Outcome>,
@@ -92,13 +94,14 @@ struct Shared {
     metrics: Arc<Metrics>,
     busy: AtomicUsize,
     queued: AtomicI64,
+    rng: Mutex<ChaCha8Rng>,
 }
 
 /// The pool: a FIFO queue and its worker threads.
 pub struct Pool {
     tx: Sender<Msg>,
     shared: Arc<Shared>,
-    workers: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
     stopped: AtomicU64,
 }
 
@@ -115,6 +118,7 @@ impl Pool {
         metrics: Arc<Metrics>,
     ) -> std::io::Result<Pool> {
         let (tx, rx) = crossbeam_channel::unbounded();
+        let config_seed = config.seed;
         let shared = Arc::new(Shared {
             config,
             registry,
@@ -122,19 +126,20 @@ impl Pool {
             metrics,
             busy: AtomicUsize::new(0),
             queued: AtomicI64::new(0),
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(config_seed)),
         });
         let mut workers = Vec::with_capacity(shared.config.servers);
         for i in 0..shared.config.servers {
             let (rx, shared) = (rx.clone(), shared.clone());
             let handle = std::thread::Builder::new()
                 .name(format!("evaluator-{i}"))
-                .spawn(move || worker(i as u64, &rx, &shared))?;
+                .spawn(move || worker(&rx, &shared))?;
             workers.push(handle);
         }
         Ok(Pool {
             tx,
             shared,
-            workers: std::sync::Mutex::new(workers),
+            workers: Mutex::new(workers),
             stopped: AtomicU64::new(0),
         })
     }
@@ -146,9 +151,11 @@ impl Pool {
         let ticket = Arc::new(AtomicU8::new(QUEUED));
         s.metrics.arrivals.fetch_add(1, Ordering::Relaxed);
         s.queued.fetch_add(1, Ordering::Relaxed);
+        let service = Duration::from_micros(s.draw().0);
         let enqueued = Instant::now();
         let job = Job {
             enqueued,
+            service,
             req,
             ticket: ticket.clone(),
             reply,
@@ -206,6 +213,18 @@ impl Pool {
     }
 }
 
+impl Shared {
+    /// The next service time. Drawn in arrival order from one stream, so
+    /// that a client sending the same requests in the same order meets the
+    /// same service times: the sample path is replayable.
+    fn draw(&self) -> SimTime {
+        match self.config.service_time {
+            Dist::Fixed(t) => t,
+            ref d => d.sample(&mut *self.rng.lock().unwrap_or_else(|e| e.into_inner())),
+        }
+    }
+}
+
 /// Sleeps through the pause window, if it is now.
 fn pause_wait(shared: &Shared) {
     if let Some((at, length)) = shared.config.pause {
@@ -236,9 +255,7 @@ fn hold(start: Instant, d: Duration) {
     }
 }
 
-fn worker(index: u64, rx: &Receiver<Msg>, s: &Shared) {
-    let mut rng = ChaCha8Rng::seed_from_u64(s.config.seed);
-    rng.set_stream(index);
+fn worker(rx: &Receiver<Msg>, s: &Shared) {
     let m = &s.metrics;
     while let Ok(Msg::Job(job)) = rx.recv() {
         pause_wait(s);
@@ -259,9 +276,8 @@ fn worker(index: u64, rx: &Receiver<Msg>, s: &Shared) {
             continue;
         }
         s.busy.fetch_add(1, Ordering::Relaxed);
-        let drawn = s.config.service_time.sample(&mut rng);
-        m.drawn_us.fetch_add(drawn.0, Ordering::Relaxed);
-        hold(start, Duration::from_micros(drawn.0));
+        m.drawn_us.fetch_add(job.service.as_micros() as u64, Ordering::Relaxed);
+        hold(start, job.service);
         pause_wait(s);
         let r = job.req;
         let mut verdict = s.registry.evaluate(s.clock.now(), r.tenant, r.device, r.app, r.kind);
