@@ -47,7 +47,7 @@ pub struct ServeArgs {
     #[arg(long, value_parser = flags::parse_wall)]
     pub queue_timeout: Option<Duration>,
     /// Run the service clock (quarantine timeouts) this many times faster than wall time.
-    #[arg(long, default_value = "1", value_parser = flags::parse_speedup)]
+    #[arg(long, default_value = "1", allow_negative_numbers = true, value_parser = flags::parse_speedup)]
     pub speedup: f64,
     /// Fault: stall every worker this long after start (wall time)...
     #[arg(long, requires = "pause_for", value_parser = flags::parse_wall)]
