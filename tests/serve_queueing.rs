@@ -34,9 +34,10 @@
 //! times in arrival order from a seeded stream with the crate's sampler,
 //! the test replays the draws and computes what an ideal FIFO pool of 4
 //! gives on exactly these arrivals and services. Measured: Erlang C 66.7
-//! ms, ideal pool 63.6 ms, live 64.4 ms. The 3.5 % between Erlang C and
-//! the live pool is the sample path's own; the live pool is within 1.3 %
-//! of the ideal one on the same path, and must stay within 3 %.
+//! ms, ideal pool 63.6 ms, live 64.4–65.0 ms. The 3–4 % between Erlang C
+//! and the live pool is the sample path's own; the live pool is within
+//! 1.3–2.3 % of the ideal one on the same path (the more so when other
+//! work shares the machine), and must stay within 5 %.
 
 mod serve_common;
 
