@@ -36,6 +36,8 @@ pub enum Command {
     Compare(cmd::compare::CompareArgs),
     /// Redraw the charts and HTML report of an earlier run from its CSV files.
     Report(cmd::report::ReportArgs),
+    /// Run a live quarantine-evaluation service (HTTP) with one evaluator pool's capacity.
+    Serve(cmd::serve::ServeArgs),
 }
 
 /// Runs the parsed command.
@@ -47,6 +49,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Sweep(args) => cmd::sweep::run(&args),
         Command::Compare(args) => cmd::compare::run(&args),
         Command::Report(args) => cmd::report::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
     }
 }
 

@@ -20,4 +20,5 @@ pub mod output;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod serve;
 pub mod stats;

@@ -10,7 +10,7 @@ const LAYERS: [&[&str]; 9] = [
     &["scenario"],
     &["stats"],
     &["model"],
-    &["run"],
+    &["run", "serve"],
     &["output"],
     &["report"],
     &["cmd"],

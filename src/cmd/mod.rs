@@ -4,6 +4,7 @@ pub mod compare;
 pub mod merge;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod sweep;
 pub mod validate;
 
