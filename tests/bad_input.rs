@@ -640,3 +640,31 @@ fn a_bad_command_line() {
         assert!(stderr.contains(needle), "{args:?}: names {needle}: {stderr}");
     }
 }
+
+#[test]
+fn a_message_says_exactly_what_its_key_takes() {
+    // A duration written as a bare number gets the string it should be.
+    bad_line(
+        "bare horizon",
+        "horizon = \"1h\"",
+        "horizon = 7",
+        "horizon",
+        &["horizon = \"7d\""],
+    );
+    bad_line("bare bucket", "bucket = \"1m\"", "bucket = 5", "bucket", &["\"5m\""]);
+    // A count that must be at least 1 does not offer 0.
+    bad_line(
+        "servers not a number",
+        "servers = 2",
+        "servers = \"abc\"",
+        "evaluator.servers",
+        &["a whole number of 1 or more"],
+    );
+    bad_line(
+        "count not a number",
+        "count = 3",
+        "count = -1",
+        "tenants[0].count",
+        &["of 1 or more"],
+    );
+}

@@ -12,6 +12,7 @@ use crate::output::Target;
 use crate::output::tables::write_sweep_csv;
 use crate::report::charts::sweep::write_sweep_chart;
 use crate::report::progress::ProgressDisplay;
+use crate::report::summary::plural;
 use crate::run::{RunOptions, run as simulate, total_us};
 use crate::scenario::Scenario;
 use crate::scenario::set::{Axis, Override, parse_axis};
@@ -168,10 +169,10 @@ fn sweep_text(
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{}: {} point(s) × {} replication(s)",
+        "{}: {} × {}",
         sc.name,
-        points.len(),
-        sc.replications
+        plural(points.len() as u64, "point", "points"),
+        plural(sc.replications as u64, "replication", "replications")
     );
     if !slos.is_empty() {
         let list: Vec<String> = slos.iter().map(|s| s.to_string()).collect();

@@ -1,5 +1,6 @@
 //! `mailsim validate SCENARIO`: check a file and print its expected size.
 
+use crate::report::summary::plural;
 use crate::scenario::Scenario;
 use clap::Args;
 use std::path::PathBuf;
@@ -19,12 +20,16 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
     println!("{}: valid", path.display());
     println!("  name          {}", sc.name);
     println!(
-        "  horizon       {} (bucket {}), {} replication(s), seed {}",
-        sc.horizon, sc.bucket, sc.replications, sc.seed
+        "  horizon       {} (bucket {}), {}, seed {}",
+        sc.horizon,
+        sc.bucket,
+        plural(sc.replications as u64, "replication", "replications"),
+        sc.seed
     );
     println!(
-        "  evaluator     {} pool(s) × {} servers",
-        sc.evaluator.pools, sc.evaluator.servers
+        "  evaluator     {} × {}",
+        plural(sc.evaluator.pools as u64, "pool", "pools"),
+        plural(sc.evaluator.servers as u64, "server", "servers")
     );
     println!("  groups        {}", sc.groups.len());
     println!("  tenants       {}", size.tenants);

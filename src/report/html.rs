@@ -2,9 +2,10 @@
 //! with the scenario, the headline numbers, the four charts and the main
 //! tables. Readable offline and printable.
 
-use super::summary::{duration, group};
+use super::summary::{duration, group, plural};
 use crate::output::results::Results;
 use crate::scenario::Scenario;
+use crate::stats::metrics::Interval;
 use anyhow::Context;
 use std::fmt::Write;
 
@@ -74,6 +75,10 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.25rem; border
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; } th { background: #f3f3f3; }
 td:first-child, th:first-child, td.l { text-align: left; }
+#verdict { border-left: 6px solid #2a7; padding: 0.2rem 1rem; background: #f4fbf6; }
+#verdict.bad { border-left-color: #c33; background: #fdf3f3; }
+.pass { color: #176b3a; font-weight: bold; } .fail { color: #a11; font-weight: bold; }
+ul.flags { padding-left: 1.2rem; } ul.flags li { margin: 0.3rem 0; }
 figure { margin: 1rem 0 2rem; } figure svg { width: 100%; height: auto; } figcaption { color: #555; font-size: 0.9rem; }
 @media print { body { margin: 0; max-width: none; } figure, table { break-inside: avoid; } h2 { break-after: avoid; } }
 "#;
@@ -104,24 +109,110 @@ fn card(out: &mut String, value: &str, key: &str) {
 }
 
 fn timeline(sc: &Scenario) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for g in &sc.groups {
-        rows.push(vec![
-            "t = 0".into(),
-            g.name.clone(),
-            format!("{} tenants ({:.0}% MDM)", g.count, g.mdm_share * 100.0),
-            g.policy.to_string(),
-        ]);
-        for c in &g.changes {
-            rows.push(vec![
-                c.at.to_string(),
+    // (time in µs, group order) keeps the table in time order, groups in file order.
+    let mut rows: Vec<((u64, usize), Vec<String>)> = Vec::new();
+    for (i, g) in sc.groups.iter().enumerate() {
+        rows.push((
+            (0, i),
+            vec![
+                "t = 0".into(),
                 g.name.clone(),
-                format!("{:.0}% of tenants", c.share * 100.0),
-                c.policy.to_string(),
-            ]);
+                format!("{} tenants ({:.0} % MDM)", g.count, g.mdm_share * 100.0),
+                g.policy.to_string(),
+            ],
+        ));
+        for c in &g.changes {
+            rows.push((
+                (c.at.0, i),
+                vec![
+                    c.at.to_string(),
+                    g.name.clone(),
+                    format!("{:.0} % of tenants", c.share * 100.0),
+                    c.policy.to_string(),
+                ],
+            ));
         }
     }
-    rows
+    rows.sort_by_key(|(k, _)| *k);
+    rows.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The verdict section: SLOs with pass or fail, and red flags in words.
+fn verdict(h: &mut String, r: &Results) {
+    let slos = super::verdict::slos(r);
+    let flags = super::verdict::red_flags(r);
+    let failed = slos.iter().filter(|s| !s.pass).count();
+    let ok = failed == 0 && flags.is_empty();
+    let _ = write!(
+        h,
+        "<section id=\"verdict\" class=\"{}\"><h2>Verdict</h2>",
+        if ok { "ok" } else { "bad" }
+    );
+    if !slos.is_empty() {
+        let _ = write!(
+            h,
+            "<p class=\"{}\">{} SLOs: {} of {} met</p>",
+            if failed == 0 { "pass" } else { "fail" },
+            if failed == 0 { "✓" } else { "✗" },
+            slos.len() - failed,
+            slos.len()
+        );
+        table(
+            h,
+            "slos",
+            &["SLO", "limit", "measured (all replications)", "verdict"],
+            slos.iter().map(|s| {
+                vec![
+                    s.metric.clone(),
+                    format!("{} {}", if s.bound == "max" { "≤" } else { "≥" }, s.limit),
+                    s.value.map(|v| format!("{v:.4}")).unwrap_or_else(|| "no data".into()),
+                    if s.pass { "✓ pass".into() } else { "✗ FAIL".into() },
+                ]
+            }),
+        );
+    }
+    if flags.is_empty() {
+        let _ = write!(h, "<p class=\"pass\">✓ {}</p>", esc(&super::verdict::all_clear(r)));
+    } else {
+        h.push_str("<ul class=\"flags\">");
+        for f in &flags {
+            let _ = write!(h, "<li class=\"fail\" data-flag=\"{}\">⚠ {}</li>", f.kind, esc(&f.text));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("</section>\n");
+}
+
+/// A count of summary.csv per replication, with its 95 % interval across
+/// replications when there are two or more.
+fn count_card(r: &Results, name: &str) -> String {
+    let reps = r.run.scenario.replications.max(1);
+    let xs: Vec<f64> = (0..reps)
+        .filter_map(|i| {
+            let rep = i.to_string();
+            r.summary
+                .iter()
+                .find(|s| s.replication == rep && s.metric == name)
+                .map(|s| s.value as f64)
+        })
+        .collect();
+    match Interval::of(&xs) {
+        Some(i) => format!(
+            "{} ± {}",
+            group(i.mean.round() as u64),
+            group(i.half_width.round() as u64)
+        ),
+        None => group(r.metric(name)),
+    }
+}
+
+/// A key metric's value, with `± half-width` across replications when there are two or more.
+fn metric_card(r: &Results, name: &str, show: impl Fn(f64) -> String) -> String {
+    match (r.replication_stat(name), r.merged_metric(name)) {
+        (Some(st), _) => format!("{} ± {}", show(st.mean), show(st.ci95_half_width)),
+        (None, Some(v)) => show(v),
+        (None, None) => "–".into(),
+    }
 }
 
 /// The report page of an output folder whose charts are drawn.
@@ -136,25 +227,38 @@ pub fn report_html(r: &Results) -> anyhow::Result<String> {
     let _ = writeln!(h, "<h1>{}</h1>", esc(&meta.name));
     let _ = writeln!(
         h,
-        "<p class=\"meta\">mailsim {} · seed {} · {} replication(s) of {} · {} pool(s) × {} servers · bucket {} · scenario file {}</p>",
+        "<p class=\"meta\">mailsim {} · seed {} · {} of {} · {} × {} · bucket {} · scenario file {}</p>",
         esc(&r.run.mailsim_version),
         meta.seed,
-        meta.replications,
+        plural(meta.replications as u64, "replication", "replications"),
         duration(meta.horizon_s),
-        meta.pools,
-        meta.servers_per_pool,
+        plural(meta.pools as u64, "pool", "pools"),
+        plural(meta.servers_per_pool as u64, "server", "servers"),
         duration(meta.bucket_s),
         esc(&meta.file)
     );
 
-    h.push_str("<section id=\"scenario\"><h2>Scenario</h2><div class=\"cards\">");
-    let m = |n: &str| group(r.metric(n));
-    card(&mut h, &m("tenants"), "tenants");
-    card(&mut h, &m("mdm_tenants"), "under MDM");
-    card(&mut h, &m("users"), "users");
-    card(&mut h, &m("connections_initial"), "connections at t=0");
-    card(&mut h, &m("activations"), "activations");
-    card(&mut h, &m("readds"), "re-adds");
+    verdict(&mut h, r);
+    let reps = meta.replications;
+    let per_rep = if reps > 1 {
+        " per replication (mean ± 95 % CI)"
+    } else {
+        ""
+    };
+    let _ = write!(
+        h,
+        "<section id=\"scenario\"><h2>Scenario</h2><p class=\"meta\">Counts{per_rep}.</p><div class=\"cards\">"
+    );
+    for (name, label) in [
+        ("tenants", "tenants"),
+        ("mdm_tenants", "under MDM"),
+        ("users", "users"),
+        ("connections_initial", "connections at t=0"),
+        ("activations", "activations"),
+        ("readds", "re-adds"),
+    ] {
+        card(&mut h, &count_card(r, name), label);
+    }
     h.push_str("</div><h3>Policy timeline</h3>");
     table(
         &mut h,
@@ -164,37 +268,53 @@ pub fn report_html(r: &Results) -> anyhow::Result<String> {
     );
     h.push_str("</section>\n");
 
-    h.push_str("<section id=\"headline\"><h2>Headline numbers</h2><div class=\"cards\">");
-    card(&mut h, &m("prompts"), "prompts delivered");
-    card(&mut h, &m("quarantines"), "quarantines");
-    let all = r.evaluator_all();
+    let _ = write!(
+        h,
+        "<section id=\"headline\"><h2>Headline numbers</h2><p class=\"meta\">Counts{per_rep}.</p><div class=\"cards\">"
+    );
+    card(&mut h, &count_card(r, "prompts"), "prompts delivered");
+    card(&mut h, &count_card(r, "quarantines"), "quarantines");
     card(
         &mut h,
-        &format!("{:.1}/s", r.peak_evaluations_per_s()),
+        &metric_card(r, "evaluator.peak_evaluations_per_s", |v| format!("{v:.1}/s")),
         "peak evaluations",
     );
     card(
         &mut h,
-        &all.map_or("–".into(), |a| format!("{:.1}%", a.utilization * 100.0)),
+        &metric_card(r, "evaluator.utilization", |v| format!("{:.1} %", v * 100.0)),
         "evaluator utilization",
     );
     card(
         &mut h,
-        &all.map_or("–".into(), |a| opt(a.wait_p99_ms, |ms| duration(ms / 1e3))),
+        &metric_card(r, "evaluator.wait_p99_ms", |v| format!("{v:.1} ms")),
         "p99 wait",
     );
-    card(&mut h, &m("evaluations_rejected"), "rejected requests");
+    card(
+        &mut h,
+        &metric_card(r, "evaluations_rejected_share", |v| format!("{:.2} %", v * 100.0)),
+        "evaluations rejected",
+    );
     h.push_str("</div><h3>Outcomes and sync delay</h3>");
     table(
         &mut h,
         "outcomes",
-        &["outcome", "connections", "share", "synced", "p50", "p99", "max"],
+        &[
+            "outcome",
+            "connections",
+            "share (%)",
+            "synced",
+            "still waiting at horizon",
+            "p50 (time)",
+            "p99 (time)",
+            "max (time)",
+        ],
         r.merged_outcomes().map(|o| {
             vec![
                 o.outcome.clone(),
                 group(o.count),
-                format!("{:.1}%", o.share * 100.0),
+                format!("{:.1}", o.share * 100.0),
                 group(o.synced),
+                group(o.count - o.synced),
                 opt(o.p50_s, duration),
                 opt(o.p99_s, duration),
                 opt(o.max_s, duration),
@@ -207,26 +327,28 @@ pub fn report_html(r: &Results) -> anyhow::Result<String> {
         "pools",
         &[
             "pool",
-            "arrivals",
-            "rejected",
-            "utilization",
-            "mean queue",
-            "max queue",
-            "p50 wait",
-            "p99 wait",
-            "p99 response",
+            "arrivals (requests)",
+            "rejected (requests)",
+            "rejected (%)",
+            "utilization (%)",
+            "mean queue (requests)",
+            "max queue (requests)",
+            "p50 wait (ms)",
+            "p99 wait (ms)",
+            "p99 response (ms)",
         ],
         r.merged_pools().map(|p| {
             vec![
                 p.pool.clone(),
                 group(p.arrivals),
                 group(p.rejected),
-                format!("{:.1}%", p.utilization * 100.0),
+                format!("{:.2}", 100.0 * p.rejected as f64 / p.arrivals.max(1) as f64),
+                format!("{:.1}", p.utilization * 100.0),
                 format!("{:.3}", p.queue_mean),
                 group(p.queue_max),
-                opt(p.wait_p50_ms, |ms| duration(ms / 1e3)),
-                opt(p.wait_p99_ms, |ms| duration(ms / 1e3)),
-                opt(p.response_p99_ms, |ms| duration(ms / 1e3)),
+                opt(p.wait_p50_ms, |ms| format!("{ms:.2}")),
+                opt(p.wait_p99_ms, |ms| format!("{ms:.2}")),
+                opt(p.response_p99_ms, |ms| format!("{ms:.2}")),
             ]
         }),
     );
@@ -247,7 +369,17 @@ pub fn report_html(r: &Results) -> anyhow::Result<String> {
         &mut h,
         "sync-delay",
         &[
-            "policy", "cohort", "outcome", "count", "synced", "mean", "p50", "p90", "p99", "p99.9", "max",
+            "policy",
+            "cohort",
+            "outcome",
+            "count",
+            "synced",
+            "mean (time)",
+            "p50 (time)",
+            "p90 (time)",
+            "p99 (time)",
+            "p99.9 (time)",
+            "max (time)",
         ],
         r.sync_delay.iter().filter(|d| d.replication == "all").map(|d| {
             vec![
@@ -277,11 +409,11 @@ pub fn report_html(r: &Results) -> anyhow::Result<String> {
     );
     let _ = writeln!(
         h,
-        "</section>\n<footer><p class=\"meta\">Simulated {} events and {} requests in {:.2} s on {} thread(s). Numbers are the merge of all replications; per-replication values are in the CSV files beside this report.</p></footer>\n</body></html>",
+        "</section>\n<footer><p class=\"meta\">Simulated {} events and {} requests in {:.2} s on {}. Numbers are the merge of all replications; per-replication values are in the CSV files beside this report.</p></footer>\n</body></html>",
         group(r.run.events),
         group(r.run.requests),
         r.run.wall_s,
-        r.run.threads
+        plural(r.run.threads as u64, "thread", "threads")
     );
     Ok(h)
 }

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod html;
 pub mod progress;
 pub mod summary;
+pub mod verdict;
 
 use crate::output::results::Results;
 use crate::output::tables::write_slo_csv;

@@ -70,6 +70,11 @@ pub struct Summary {
     pub intervals: Vec<MetricInterval>,
     /// The scenario's SLOs, measured.
     pub slos: Vec<crate::stats::slo::SloResult>,
+    /// Red flags in words (utilization, rejections, people still waiting).
+    pub flags: Vec<String>,
+    /// What the verdict says when there is no red flag.
+    #[serde(skip)]
+    pub all_clear: String,
 }
 
 /// A key metric across replications.
@@ -141,7 +146,9 @@ impl Summary {
                     ci95_half_width: st.ci95_half_width,
                 })
                 .collect(),
-            slos: crate::stats::slo::evaluate(&r.scenario.slos, r),
+            slos: super::verdict::slos(r),
+            flags: super::verdict::red_flags(r).into_iter().map(|f| f.text).collect(),
+            all_clear: super::verdict::all_clear(r),
         }
     }
 
@@ -154,78 +161,156 @@ impl Summary {
         serde_json::to_string_pretty(self).expect("summary is plain data") + "\n"
     }
 
-    /// Aligned text for a terminal.
+    /// Aligned text for a terminal, at most 100 columns wide.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
-        let reps = if self.replications == 1 {
-            "1 replication".to_string()
-        } else {
-            format!("{} replications (merged)", self.replications)
-        };
+        let reps = self.replications;
         let _ = writeln!(
             s,
-            "{}: {reps} of {}, seed {}",
+            "{}: {} of {}, seed {}",
             self.scenario,
+            plural(reps as u64, "replication", "replications"),
             duration(self.horizon_s),
             self.seed
         );
-        let m = |n| group(self.metric(n));
-        let _ = writeln!(
-            s,
-            "  Population    {} tenants ({} MDM), {} users, {} connections; {} activations, {} re-adds",
-            m("tenants"),
-            m("mdm_tenants"),
-            m("users"),
-            m("connections_initial"),
-            m("activations"),
-            m("readds")
-        );
-        let _ = writeln!(
-            s,
-            "  Prompts       {} delivered, {} quarantines",
-            m("prompts"),
-            m("quarantines")
-        );
-        if !self.outcomes.is_empty() {
+        // The verdict first: SLOs, then red flags in words.
+        if !self.slos.is_empty() {
+            let failed = self.slos.iter().filter(|x| !x.pass).count();
             let _ = writeln!(
                 s,
-                "  Sync delay    {:<10} {:>10} {:>7} {:>10} {:>10}",
-                "outcome", "count", "share", "p50", "p99"
+                "  {} SLOs: {} of {} met",
+                if failed == 0 { "✓" } else { "✗" },
+                self.slos.len() - failed,
+                self.slos.len()
             );
-            for o in &self.outcomes {
+            for slo in &self.slos {
                 let _ = writeln!(
                     s,
-                    "                {:<10} {:>10} {:>6.1}% {:>10} {:>10}",
+                    "      {} {} {} {}: {}",
+                    if slo.pass { "pass" } else { "FAIL" },
+                    slo.metric,
+                    if slo.bound == "max" { "<=" } else { ">=" },
+                    slo.limit,
+                    slo.value.map(|v| format!("{v:.4}")).unwrap_or_else(|| "no data".into())
+                );
+            }
+        }
+        if self.flags.is_empty() {
+            let _ = writeln!(s, "  ✓ {}", self.all_clear);
+        }
+        for f in &self.flags {
+            for (i, line) in wrap(f, 92).iter().enumerate() {
+                let _ = writeln!(s, "  {} {line}", if i == 0 { "!" } else { " " });
+            }
+        }
+        // Counts are sums over replications: show them per replication.
+        let per = |n: &str| group((self.metric(n) as f64 / reps.max(1) as f64).round() as u64);
+        let _ = writeln!(
+            s,
+            "  Population   {} tenants ({} MDM), {} users, {} connections{}",
+            per("tenants"),
+            per("mdm_tenants"),
+            per("users"),
+            per("connections_initial"),
+            if reps > 1 { " per replication" } else { "" }
+        );
+        let _ = writeln!(
+            s,
+            "  Arrivals     {} activations, {} re-adds; {} prompts delivered, {} quarantines",
+            per("activations"),
+            per("readds"),
+            per("prompts"),
+            per("quarantines")
+        );
+        if !self.outcomes.is_empty() {
+            let p50 = unit_for(self.outcomes.iter().filter_map(|o| o.p50_s));
+            let p99 = unit_for(self.outcomes.iter().filter_map(|o| o.p99_s));
+            let _ = writeln!(
+                s,
+                "  Sync delay   {:<10} {:>10} {:>7} {:>10} {:>9} {:>11} {:>11}",
+                "outcome",
+                "count",
+                "share",
+                "synced",
+                "waiting¹",
+                format!("p50 ({})", p50.1),
+                format!("p99 ({})", p99.1),
+            );
+            let mut none_synced = false;
+            for o in &self.outcomes {
+                let mut cell = |v: Option<f64>, u: (f64, &str)| match v {
+                    Some(v) => in_unit(v, u.0),
+                    None => {
+                        none_synced = true;
+                        "—²".to_string()
+                    }
+                };
+                let (c50, c99) = (cell(o.p50_s, p50), cell(o.p99_s, p99));
+                let _ = writeln!(
+                    s,
+                    "               {:<10} {:>10} {:>6.1}% {:>10} {:>9} {:>11} {:>11}",
                     o.outcome,
                     group(o.count),
                     o.share * 100.0,
-                    o.p50_s.map(duration).unwrap_or_else(|| "-".into()),
-                    o.p99_s.map(duration).unwrap_or_else(|| "-".into()),
+                    group(o.synced),
+                    group(o.count - o.synced),
+                    c50,
+                    c99,
                 );
             }
+            let _ = writeln!(
+                s,
+                "               ¹ still waiting for mail at the horizon{}",
+                if none_synced {
+                    "   ² none of them synced by the horizon"
+                } else {
+                    ""
+                }
+            );
         }
         let evaluations = self.metric("evaluations");
         let rejected = self.metric("evaluations_rejected");
         let _ = writeln!(
             s,
-            "  Evaluator     {} evaluations, peak {:.1}/s, {} rejected ({:.2}%)",
-            group(evaluations),
+            "  Evaluator    {} evaluations{}, peak {:.1}/s, {} rejected ({})",
+            per("evaluations"),
+            if reps > 1 { " per replication" } else { "" },
             self.peak_evaluations_per_s,
-            group(rejected),
-            100.0 * rejected as f64 / evaluations.max(1) as f64
+            per("evaluations_rejected"),
+            super::verdict::percent(rejected as f64 / evaluations.max(1) as f64)
         );
+        if let Some(d) = self
+            .outcomes
+            .iter()
+            .find(|o| o.outcome == "direct" && o.p50_s.is_some())
+        {
+            let ms = |v: Option<f64>| v.map(|v| format!("{:.1}", v * 1e3)).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "               direct syncs (no prompt): p50 {} ms, p99 {} ms from request to sync",
+                ms(d.p50_s),
+                ms(d.p99_s)
+            );
+        }
         let shown: Vec<&PoolSummary> = if self.pools.len() <= 9 {
             self.pools.iter().collect()
         } else {
             self.pools.iter().filter(|p| p.pool == "all").collect()
         };
+        let _ = writeln!(
+            s,
+            "               {:<8} {:>15} {:>15}",
+            "pool", "utilization (%)", "p99 wait (ms)"
+        );
         for p in shown {
             let _ = writeln!(
                 s,
-                "                pool {:<4} utilization {:>5.1}%   p99 wait {:>10}",
+                "               {:<8} {:>15.1} {:>15}",
                 p.pool,
                 p.utilization * 100.0,
-                p.wait_p99_ms.map(|ms| duration(ms / 1e3)).unwrap_or_else(|| "-".into())
+                p.wait_p99_ms
+                    .map(|ms| format!("{ms:.1}"))
+                    .unwrap_or_else(|| "— none served".into())
             );
         }
         let shown: Vec<&MetricInterval> = self
@@ -239,39 +324,92 @@ impl Summary {
         if !shown.is_empty() {
             let _ = writeln!(
                 s,
-                "  Across {} replications (mean ± 95% CI half-width; all in replications.csv)",
-                self.replications
+                "  Spread       mean ± 95 % CI half-width across {} replications (all in replications.csv)",
+                reps
             );
             for i in shown {
                 let _ = writeln!(
                     s,
-                    "                {:<38} {:>12.4} ± {:.4}",
-                    i.metric, i.mean, i.ci95_half_width
+                    "               {:<40} {}",
+                    i.metric,
+                    human_interval(&i.metric, i.mean, i.ci95_half_width)
                 );
             }
         }
-        for (n, slo) in self.slos.iter().enumerate() {
-            let _ = writeln!(
-                s,
-                "  {:<12}  {}  {} {} {}: {}",
-                if n == 0 { "SLOs" } else { "" },
-                if slo.pass { "pass" } else { "FAIL" },
-                slo.metric,
-                if slo.bound == "max" { "<=" } else { ">=" },
-                slo.limit,
-                slo.value.map(|v| format!("{v:.4}")).unwrap_or_else(|| "no data".into())
-            );
-        }
         let _ = writeln!(
             s,
-            "  Speed         {} events, {} requests in {:.2} s ({:.2} M requests/s)",
+            "  Speed        {} events, {} requests in {:.2} s ({:.2} M requests/s)",
             group(self.metric("events")),
             group(self.metric("requests")),
             self.wall_s,
             self.requests_per_s / 1e6
         );
-        let _ = writeln!(s, "  Report        {}", self.report);
+        let _ = writeln!(s, "  Report       {}", self.report);
         s
+    }
+}
+
+/// "1 server", "2 servers".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", group(n), if n == 1 { one } else { many })
+}
+
+/// Words of `text` in lines of at most `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
+/// The one unit a column of durations is shown in: the one that reads best
+/// for its largest value (seconds in it, its name).
+fn unit_for(values: impl Iterator<Item = f64>) -> (f64, &'static str) {
+    let max = values.fold(0.0, f64::max);
+    if max < 1.0 {
+        (1e-3, "ms")
+    } else if max < 120.0 {
+        (1.0, "s")
+    } else if max < 7_200.0 {
+        (60.0, "min")
+    } else if max < 172_800.0 {
+        (3_600.0, "h")
+    } else {
+        (86_400.0, "d")
+    }
+}
+
+/// Seconds in a column's unit; a value too small to show reads `< 0.01`.
+fn in_unit(s: f64, unit: f64) -> String {
+    let v = s / unit;
+    if v > 0.0 && v < 0.005 {
+        "< 0.01".into()
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// A key metric's mean ± half-width in the unit its name says.
+fn human_interval(metric: &str, mean: f64, hw: f64) -> String {
+    if metric.ends_with("_ms") {
+        format!("{mean:.2} ± {hw:.2} ms")
+    } else if metric.ends_with("_per_s") {
+        format!("{mean:.1} ± {hw:.1} /s")
+    } else if metric.ends_with("_s") {
+        let (u, name) = unit_for([mean].into_iter());
+        format!("{} ± {} {name}", in_unit(mean, u), in_unit(hw, u))
+    } else {
+        // Utilization and shares.
+        format!("{:.2} ± {:.2} %", mean * 100.0, hw * 100.0)
     }
 }
 
@@ -332,9 +470,25 @@ mod tests {
         }
         let text = summary.to_text();
         assert!(
-            text.contains(&format!("{} delivered", group(r.metric("prompts")))),
+            text.contains(&format!("{} prompts delivered", group(r.metric("prompts")))),
             "{text}"
         );
-        assert!(text.contains("pool all"), "{text}");
+        assert!(text.lines().any(|l| l.split_whitespace().next() == Some("all")), "{text}");
+        // People cut off by the horizon are a red flag, and the table counts them.
+        let waiting: u64 = r.merged_outcomes().map(|o| o.count - o.synced).sum();
+        assert!(waiting > 0 && text.contains("still waiting for mail at the horizon"), "{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= 100), "fits 100 columns:\n{text}");
+    }
+
+    #[test]
+    fn each_column_of_delays_has_one_unit() {
+        assert_eq!(unit_for([7_140.0, 7_560.0].into_iter()).1, "h", "not 119 min beside 2.1 h");
+        assert_eq!(in_unit(7_140.0, 3_600.0), "1.98");
+        assert_eq!(in_unit(0.0011, 3_600.0), "< 0.01");
+        assert_eq!(human_interval("evaluator.wait_p99_ms", 4721.3, 162.9), "4721.30 ± 162.90 ms");
+        assert_eq!(human_interval("evaluator.peak_evaluations_per_s", 0.59, 0.22), "0.6 ± 0.2 /s");
+        assert_eq!(human_interval("evaluator.utilization", 0.346, 0.0997), "34.60 ± 9.97 %");
+        assert_eq!(human_interval("sync_delay.new.continued.p99_s", 51_264.0, 46_210.0), "14.24 ± 12.84 h");
+        assert_eq!(plural(1, "server", "servers"), "1 server");
     }
 }

@@ -28,6 +28,38 @@ pub(super) fn clean(message: &str) -> String {
     m.replace("expected a map", "expected a table")
 }
 
+/// A cleaned message made exact for its key: a count that must be at least
+/// 1 says so, and a duration written as a bare number gets the string it
+/// should have been.
+pub(super) fn refine(key: Option<&str>, message: String) -> String {
+    let Some(key) = key else { return message };
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let positive = matches!(key, "evaluator.servers" | "evaluator.pools" | "replications") || last == "count";
+    if positive {
+        return message.replace("from 0 to 4294967295", "of 1 or more");
+    }
+    if !matches!(last, "horizon" | "bucket" | "at" | "queue_timeout") {
+        return message;
+    }
+    let bare = ["invalid type: integer `", "invalid type: floating point `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|rest| rest.split_once("`, expected a string"))
+        .map(|(n, _)| n.to_string());
+    let unit = match last {
+        "horizon" => "d",
+        "bucket" => "m",
+        "at" => "h",
+        _ => "s",
+    };
+    match bare {
+        Some(n) => format!(
+            "{n} has no unit; a duration is a string with one, e.g. {last} = \"{n}{unit}\" (units us, ms, s, m, h, d)"
+        ),
+        None => message,
+    }
+}
+
 /// Quoted keys and strings may hold line breaks and other control
 /// characters; a message stays on one line with them escaped.
 pub(super) fn one_line(text: &str) -> String {

@@ -19,7 +19,7 @@ pub use duration::parse_duration;
 pub use policy::{App, Cohort, Outcome, Policy};
 
 use crate::engine::SimTime;
-use locate::{clean, key_at_line, line_of_key, line_of_span, missing_field, one_line};
+use locate::{clean, key_at_line, line_of_key, line_of_span, missing_field, one_line, refine};
 use raw::*;
 use std::fmt;
 use std::path::Path;
@@ -261,7 +261,8 @@ impl Scenario {
                 return err(line, Some(key), "missing; this key is required".to_string());
             }
             let line = line_of_span(text, inner.span()).or_else(|| key.as_deref().and_then(|k| line_of_key(text, k)));
-            err(line, key, clean(inner.message()))
+            let message = refine(key.as_deref(), clean(inner.message()));
+            err(line, key, message)
         })?;
         validate(raw).map_err(|Invalid { key, message }| err(line_of_key(text, &key), Some(key), message))
     }

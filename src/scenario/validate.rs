@@ -101,8 +101,8 @@ pub(super) fn check_params(key: &str, raw: &RawDist) -> Check<()> {
             return invalid(
                 &format!("{key}.{name}"),
                 format!(
-                    "a {} distribution does not take `{name}`; it takes {}",
-                    raw.dist,
+                    "{} distribution does not take `{name}`; it takes {}",
+                    article(&raw.dist),
                     allowed.join(", ")
                 ),
             );
@@ -110,7 +110,7 @@ pub(super) fn check_params(key: &str, raw: &RawDist) -> Check<()> {
     }
     for name in allowed {
         if given.iter().any(|(n, v)| n == name && v.is_none()) {
-            return invalid(key, format!("a {} distribution needs `{name}`", raw.dist));
+            return invalid(key, format!("{} distribution needs `{name}`", article(&raw.dist)));
         }
     }
     Ok(())
@@ -485,4 +485,10 @@ pub(super) fn validate(raw: RawScenario) -> Check<Scenario> {
         );
     }
     Ok(scenario)
+}
+
+/// "a fixed", "an exponential": the article a distribution's name takes.
+fn article(word: &str) -> String {
+    let an = word.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {word}", if an { "an" } else { "a" })
 }
