@@ -73,7 +73,7 @@ fn replications_csv_holds_mean_sd_and_student_t_half_width() {
         assert!(sd > 0.0, "{name}: replications must differ");
     }
     let text = String::from_utf8(run(&base(), &["--replications", "3"]).1.stdout).unwrap();
-    assert!(text.contains("Across 3 replications") && text.contains(" ± "), "{text}");
+    assert!(text.contains("across 3 replications") && text.contains(" ± "), "{text}");
 }
 
 #[test]
