@@ -22,7 +22,7 @@ use std::path::Path;
 
 /// File name of the raw statistics in a shard's folder.
 pub const SHARD_FILE: &str = "shard.json";
-const FORMAT: &str = "mailsim-shard-1";
+const FORMAT: &str = "mailsim-shard-2";
 
 /// What identifies the run a shard belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,7 +33,7 @@ impl<'a> PoolSim<'a> {
     /// Gives the device's open episodes another outcome.
     pub(super) fn relabel(&mut self, device: u32, outcome: Outcome) {
         let open = self.hot[device as usize].episodes as usize;
-        let with = |cell: u8| cell / 6 * 6 + outcome as u8;
+        let with = |cell: u8| with_outcome(cell as usize, outcome) as u8;
         for cell in &mut self.devices[device as usize].episode_cell[..open.min(2)] {
             *cell = with(*cell);
         }
@@ -47,6 +47,6 @@ impl<'a> PoolSim<'a> {
     /// The outcome the device's open episodes carry (all the same), if any.
     pub(super) fn episode_outcome(&self, device: u32) -> Option<Outcome> {
         let open = self.hot[device as usize].episodes as usize;
-        (open > 0).then(|| Outcome::from_index(self.devices[device as usize].episode_cell[0] % 6))
+        (open > 0).then(|| cell_key(self.devices[device as usize].episode_cell[0] as usize).2)
     }
 }

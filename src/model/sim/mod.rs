@@ -11,7 +11,7 @@ use super::population::Plan;
 use super::{App, Policy};
 use crate::engine::{EventQueue, Progress, Purpose, SimTime, Streams};
 use crate::scenario::Scenario;
-use crate::stats::delay::cell_index;
+use crate::stats::delay::{cell_index, cell_key, with_outcome};
 use crate::stats::series::WaitRecorder;
 use crate::stats::{Cohort, Counters, Outcome, PoolStats, SyncDelays, TimeSeries};
 use rand::Rng;
