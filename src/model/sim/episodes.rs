@@ -11,7 +11,20 @@ impl<'a> PoolSim<'a> {
     /// configured connection that loses access while its device already
     /// waits adds no record. Every open record takes the outcome of the
     /// latest flow, which decides how the device's wait ends.
+    ///
+    /// While an Outlook set-up the person chose is on its way, it decides how
+    /// the wait ends: the device's records keep `outlook` or `switched`
+    /// whatever prompt or block comes meanwhile (a re-add, a switch).
     pub(super) fn open_episode(&mut self, device: u32, cohort: Cohort, outcome: Outcome) {
+        let outcome = if self.devices[device as usize].flags & OUTLOOK_PENDING != 0 {
+            match self.episode_outcome(device) {
+                Some(chosen @ (Outcome::Outlook | Outcome::Switched)) => chosen,
+                _ if matches!(outcome, Outcome::Blocked | Outcome::Switched) => Outcome::Switched,
+                _ => Outcome::Outlook,
+            }
+        } else {
+            outcome
+        };
         let now = self.now;
         let policy = self.tenants[self.hot[device as usize].tenant as usize].policy;
         self.relabel(device, outcome);
