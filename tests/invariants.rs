@@ -1,6 +1,8 @@
 //! Invariants that hold for every scenario, checked on random small ones:
 //! requests are conserved through the evaluator, counts add up, connection
-//! states never go negative, and a run repeats exactly.
+//! states never go negative, every Outlook set-up a person chose completes,
+//! `released` comes only from a switch to unmanaged, and a run repeats
+//! exactly.
 
 use mailsim::run::run_replication;
 use mailsim::scenario::Scenario;
@@ -56,6 +58,7 @@ mail_delivery = {mail}
 [behavior]
 choice = {{ outlook = {o}, third_party = {k}, ignore = {i} }}
 reaction = {reaction}
+outlook_setup = {{ dist = "lognormal", median = "1h", sigma = 1.0 }}
 wave = {wave}
 {abandon}
 [[tenants]]
@@ -168,6 +171,17 @@ proptest! {
         prop_assert_eq!(new_records, c.activations + c.readds);
         let outcomes: u64 = mailsim::stats::Outcome::ALL.iter().map(|&o| r.delays.outcome_count(o)).sum();
         prop_assert_eq!(outcomes, total);
+        // `released`: only a switch to unmanaged ends a wait that way, and
+        // it ends it with a sync at that instant.
+        let released = r.delays.cells().filter(|((_, _, o), _)| *o == mailsim::stats::Outcome::Released);
+        for (_, cell) in released {
+            prop_assert!(s.changes.iter().any(|ch| ch.1 == 0 && ch.2 > 0), "released without a switch to unmanaged");
+            prop_assert_eq!(cell.synced(), cell.count);
+        }
+        // What people already did stands: every Outlook set-up a person chose
+        // (after a prompt or a block) ends with a working Outlook connection,
+        // unless the horizon comes first, whatever switch or re-add came between.
+        prop_assert_eq!(c.outlook_setups, c.outlook_setups_done + c.outlook_setups_after_horizon);
         // Every prompt delivered quarantined its connection (at delivery or before).
         prop_assert!(c.quarantines >= c.prompts);
         // Connection states never go negative (a wrapped counter would be huge).

@@ -291,8 +291,10 @@ fn switching_to_unmanaged_releases_everyone_at_once() {
         ..Default::default()
     };
     let r = run(&sc.toml(), &[]);
-    // Quarantined at 1h00m30s, released at 3h with an immediate sync (no evaluation).
-    exact_wave(&r, "timeout", "7170");
+    // Quarantined at 1h00m30s, released at 3h with an immediate sync (no
+    // evaluation), before anyone reacted: `released` (SPEC §2).
+    exact_wave(&r, "released", "7170");
+    assert_eq!(metric(&r.out, "outcome_timeout"), 0);
     assert_eq!(series(&r.out)[3]["quarantined"], "0");
 }
 

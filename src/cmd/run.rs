@@ -1,6 +1,6 @@
 //! `mailsim run SCENARIO`: simulate, write results atomically, summarise.
 
-use super::{Format, print_summary};
+use super::{Format, memory_warning, print_summary};
 use crate::engine::Progress;
 use crate::error::BadInput;
 use crate::output::json::RunInfo;
@@ -130,6 +130,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             shard.index, shard.count, sc.evaluator.pools, sc.evaluator.pools
         ))
         .into());
+    }
+    if let Some(warning) = memory_warning(
+        &sc,
+        if threads == 0 {
+            rayon::current_num_threads()
+        } else {
+            threads
+        },
+    ) {
+        eprintln!("{warning}");
     }
     let progress = Arc::new(Progress::default());
     let display = ProgressDisplay::start(&progress, total_us(&sc, args.shard), sc.horizon, args.quiet);

@@ -1,5 +1,6 @@
 //! `mailsim validate SCENARIO`: check a file and print its expected size.
 
+use super::{megabytes, memory_warning};
 use crate::report::summary::plural;
 use crate::scenario::Scenario;
 use clap::Args;
@@ -36,5 +37,13 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
     println!("  users         ~{:.0} (expected)", size.users);
     println!("  connections   ~{:.0} (expected at t=0)", size.connections);
     println!("  events        ~{:.0} per replication (estimate)", size.events);
+    let threads = rayon::current_num_threads();
+    println!(
+        "  memory        ~{} on {threads} thread(s) (estimate)",
+        megabytes(size.memory_bytes(&sc, threads))
+    );
+    if let Some(warning) = memory_warning(&sc, threads) {
+        eprintln!("{warning}");
+    }
     Ok(())
 }

@@ -61,6 +61,7 @@ pub fn summary_metrics(r: &Replication) -> Vec<(&'static str, u64)> {
         ("outcome_continued", o(Outcome::Continued)),
         ("outcome_outlook", o(Outcome::Outlook)),
         ("outcome_timeout", o(Outcome::Timeout)),
+        ("outcome_released", o(Outcome::Released)),
         ("outcome_blocked", o(Outcome::Blocked)),
         ("outcome_switched", o(Outcome::Switched)),
         ("evaluations", c.evaluations),

@@ -22,7 +22,7 @@ use std::path::Path;
 
 /// File name of the raw statistics in a shard's folder.
 pub const SHARD_FILE: &str = "shard.json";
-const FORMAT: &str = "mailsim-shard-1";
+const FORMAT: &str = "mailsim-shard-2";
 
 /// What identifies the run a shard belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +95,9 @@ struct CountersData {
     changes_ignored_mdm: u64,
     events: u64,
     requests: u64,
+    outlook_setups: u64,
+    outlook_setups_done: u64,
+    outlook_setups_after_horizon: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -172,6 +175,9 @@ impl CountersData {
             changes_ignored_mdm: c.changes_ignored_mdm,
             events: c.events,
             requests: c.requests,
+            outlook_setups: c.outlook_setups,
+            outlook_setups_done: c.outlook_setups_done,
+            outlook_setups_after_horizon: c.outlook_setups_after_horizon,
         }
     }
 
@@ -190,6 +196,9 @@ impl CountersData {
             changes_ignored_mdm: self.changes_ignored_mdm,
             events: self.events,
             requests: self.requests,
+            outlook_setups: self.outlook_setups,
+            outlook_setups_done: self.outlook_setups_done,
+            outlook_setups_after_horizon: self.outlook_setups_after_horizon,
         }
     }
 }

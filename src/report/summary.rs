@@ -473,22 +473,44 @@ mod tests {
             text.contains(&format!("{} prompts delivered", group(r.metric("prompts")))),
             "{text}"
         );
-        assert!(text.lines().any(|l| l.split_whitespace().next() == Some("all")), "{text}");
+        assert!(
+            text.lines().any(|l| l.split_whitespace().next() == Some("all")),
+            "{text}"
+        );
         // People cut off by the horizon are a red flag, and the table counts them.
         let waiting: u64 = r.merged_outcomes().map(|o| o.count - o.synced).sum();
-        assert!(waiting > 0 && text.contains("still waiting for mail at the horizon"), "{text}");
-        assert!(text.lines().all(|l| l.chars().count() <= 100), "fits 100 columns:\n{text}");
+        assert!(
+            waiting > 0 && text.contains("still waiting for mail at the horizon"),
+            "{text}"
+        );
+        assert!(
+            text.lines().all(|l| l.chars().count() <= 100),
+            "fits 100 columns:\n{text}"
+        );
     }
 
     #[test]
     fn each_column_of_delays_has_one_unit() {
-        assert_eq!(unit_for([7_140.0, 7_560.0].into_iter()).1, "h", "not 119 min beside 2.1 h");
+        assert_eq!(
+            unit_for([7_140.0, 7_560.0].into_iter()).1,
+            "h",
+            "not 119 min beside 2.1 h"
+        );
         assert_eq!(in_unit(7_140.0, 3_600.0), "1.98");
         assert_eq!(in_unit(0.0011, 3_600.0), "< 0.01");
-        assert_eq!(human_interval("evaluator.wait_p99_ms", 4721.3, 162.9), "4721.30 ± 162.90 ms");
-        assert_eq!(human_interval("evaluator.peak_evaluations_per_s", 0.59, 0.22), "0.6 ± 0.2 /s");
+        assert_eq!(
+            human_interval("evaluator.wait_p99_ms", 4721.3, 162.9),
+            "4721.30 ± 162.90 ms"
+        );
+        assert_eq!(
+            human_interval("evaluator.peak_evaluations_per_s", 0.59, 0.22),
+            "0.6 ± 0.2 /s"
+        );
         assert_eq!(human_interval("evaluator.utilization", 0.346, 0.0997), "34.60 ± 9.97 %");
-        assert_eq!(human_interval("sync_delay.new.continued.p99_s", 51_264.0, 46_210.0), "14.24 ± 12.84 h");
+        assert_eq!(
+            human_interval("sync_delay.new.continued.p99_s", 51_264.0, 46_210.0),
+            "14.24 ± 12.84 h"
+        );
         assert_eq!(plural(1, "server", "servers"), "1 server");
     }
 }

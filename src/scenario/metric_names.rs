@@ -44,5 +44,5 @@ pub fn metric_names() -> Vec<String> {
 pub const METRIC_FORMS: &str = "outcome_share.<outcome>, sync_delay.<cohort>.<outcome>.p50_s|p99_s, \
 sync_delay.<policy>.<cohort>.<outcome>.p50_s|p99_s, evaluator.utilization, evaluator.wait_p50_ms, \
 evaluator.wait_p99_ms, evaluator.wait_p999_ms, evaluator.peak_evaluations_per_s, evaluations_rejected_share \
-(cohort: new, existing; outcome: direct, continued, outlook, timeout, blocked, switched; policy: unmanaged, \
+(cohort: new, existing; outcome: direct, continued, outlook, timeout, released, blocked, switched; policy: unmanaged, \
 outlook_only, any_app_prompt_always, any_app_prompt_once)";

@@ -12,11 +12,13 @@ pub mod metric_names;
 pub mod policy;
 mod raw;
 pub mod set;
+mod size;
 mod validate;
 
 pub use dist::{CountDist, Dist};
 pub use duration::parse_duration;
 pub use policy::{App, Cohort, Outcome, Policy};
+pub use size::Size;
 
 use crate::engine::SimTime;
 use locate::{clean, key_at_line, line_of_key, line_of_span, missing_field, one_line, refine};
@@ -144,16 +146,10 @@ impl TenantGroup {
     /// Average share of the horizon that the group's (non-MDM) tenants
     /// spend under a managed policy, over the nested stages of its changes.
     pub fn managed_fraction(&self, horizon: SimTime) -> f64 {
-        // Tenants in rank band (lo, hi] of the rollout order see exactly the
-        // changes whose share exceeds lo.
-        let mut edges: Vec<f64> = self.changes.iter().map(|c| c.share).chain([0.0, 1.0]).collect();
-        edges.sort_by(f64::total_cmp);
-        edges.dedup();
         let mut fraction = 0.0;
-        for band in edges.windows(2) {
-            let (lo, hi) = (band[0], band[1]);
+        for (weight, changes) in self.bands() {
             let (mut policy, mut since, mut managed_us) = (self.policy, 0u64, 0u64);
-            for c in self.changes.iter().filter(|c| c.share > lo) {
+            for c in changes {
                 if policy != Policy::Unmanaged {
                     managed_us += c.at.0 - since;
                 }
@@ -162,7 +158,7 @@ impl TenantGroup {
             if policy != Policy::Unmanaged {
                 managed_us += horizon.0 - since;
             }
-            fraction += (hi - lo) * managed_us as f64 / horizon.0 as f64;
+            fraction += weight * managed_us as f64 / horizon.0 as f64;
         }
         fraction
     }
@@ -177,20 +173,6 @@ pub struct Change {
     pub policy: Policy,
     /// Share of the group's tenants that switch; stages nest.
     pub share: f64,
-}
-
-/// The expected size of a scenario, for `validate` and for sizing buffers.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Size {
-    /// Tenants across all groups.
-    pub tenants: u64,
-    /// Expected users.
-    pub users: f64,
-    /// Expected connections at t=0.
-    pub connections: f64,
-    /// Expected events of one replication: a rough estimate that leaves out
-    /// the faster polling of quarantined and blocked connections.
-    pub events: f64,
 }
 
 /// A scenario that could not be read or is not valid.
@@ -275,35 +257,6 @@ impl Scenario {
     /// Number of time-series buckets: the last one may be partial.
     pub fn bucket_count(&self) -> usize {
         self.horizon.0.div_ceil(self.bucket.0) as usize
-    }
-
-    /// Expected population and event count of one replication.
-    pub fn expected_size(&self) -> Size {
-        let days = self.horizon.as_secs_f64() / 86_400.0;
-        let poll_us = self.devices.poll_interval.mean_us();
-        let polls_per_conn = self.horizon.0 as f64 / poll_us;
-        let mut size = Size {
-            tenants: 0,
-            users: 0.0,
-            connections: 0.0,
-            events: 0.0,
-        };
-        for g in &self.groups {
-            let users = g.count as f64 * g.users.mean();
-            let conns = users * g.devices_per_user.mean();
-            let activations = users * days * g.activations_per_user_day;
-            let readds = users * days * g.readds_per_user_day;
-            size.tenants += g.count as u64;
-            size.users += users;
-            size.connections += conns;
-            // Activations add devices at a steady rate: half of them on average
-            // over the horizon. Every poll is an event; where the policy is
-            // managed its evaluation adds a completion event.
-            let polls = (conns + activations / 2.0) * polls_per_conn;
-            let managed = (1.0 - g.mdm_share) * g.managed_fraction(self.horizon);
-            size.events += polls * (1.0 + managed) + (activations + readds) * (2.0 + managed);
-        }
-        size
     }
 }
 

@@ -102,19 +102,22 @@ pub enum Outcome {
     Outlook = 2,
     /// Prompted; nobody acted within 24 h and quarantine ended by itself.
     Timeout = 3,
+    /// A switch to unmanaged ended the wait before the user acted.
+    Released = 4,
     /// Blocked by outlook-only; the user did not switch.
-    Blocked = 4,
+    Blocked = 5,
     /// Blocked by outlook-only; the user set up Outlook.
-    Switched = 5,
+    Switched = 6,
 }
 
 impl Outcome {
-    /// Every outcome, in report order.
-    pub const ALL: [Outcome; 6] = [
+    /// Every outcome, in report order (SPEC §2).
+    pub const ALL: [Outcome; 7] = [
         Outcome::Direct,
         Outcome::Continued,
         Outcome::Outlook,
         Outcome::Timeout,
+        Outcome::Released,
         Outcome::Blocked,
         Outcome::Switched,
     ];
@@ -126,13 +129,17 @@ impl Outcome {
             Outcome::Continued => "continued",
             Outcome::Outlook => "outlook",
             Outcome::Timeout => "timeout",
+            Outcome::Released => "released",
             Outcome::Blocked => "blocked",
             Outcome::Switched => "switched",
         }
     }
 
+    /// Number of outcomes.
+    pub const COUNT: usize = Outcome::ALL.len();
+
     /// From the dense index.
     pub fn from_index(i: u8) -> Outcome {
-        Outcome::ALL[i as usize % 6]
+        Outcome::ALL[i as usize % Outcome::COUNT]
     }
 }

@@ -6,20 +6,25 @@ pub use crate::scenario::{Cohort, Outcome};
 use hdrhistogram::Histogram;
 
 /// Number of policy × cohort × outcome cells.
-pub const CELLS: usize = 4 * 2 * 6;
+pub const CELLS: usize = Policy::ALL.len() * Cohort::ALL.len() * Outcome::COUNT;
 
 /// Dense index of a cell.
 pub fn cell_index(policy: Policy, cohort: Cohort, outcome: Outcome) -> usize {
-    (policy.index() * 2 + cohort as usize) * 6 + outcome as usize
+    (policy.index() * Cohort::ALL.len() + cohort as usize) * Outcome::COUNT + outcome as usize
 }
 
 /// The key of a cell index.
 pub fn cell_key(index: usize) -> (Policy, Cohort, Outcome) {
     (
-        Policy::ALL[index / 12],
-        Cohort::ALL[(index / 6) % 2],
-        Outcome::ALL[index % 6],
+        Policy::ALL[index / (Cohort::ALL.len() * Outcome::COUNT)],
+        Cohort::ALL[(index / Outcome::COUNT) % Cohort::ALL.len()],
+        Outcome::ALL[index % Outcome::COUNT],
     )
+}
+
+/// The same policy and cohort as `index`, with another outcome.
+pub fn with_outcome(index: usize, outcome: Outcome) -> usize {
+    index / Outcome::COUNT * Outcome::COUNT + outcome as usize
 }
 
 /// One cell: every connection counted, the synced ones measured.

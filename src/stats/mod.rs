@@ -68,6 +68,13 @@ pub struct Counters {
     pub events: u64,
     /// Device requests: polls and pushed syncs, evaluated or not.
     pub requests: u64,
+    /// Outlook set-ups people decided on (after a prompt or a block); not in
+    /// summary.csv, kept to check that each one completes.
+    pub outlook_setups: u64,
+    /// Of those, set-ups that completed with a working Outlook connection.
+    pub outlook_setups_done: u64,
+    /// Of those, set-ups due at or after the horizon.
+    pub outlook_setups_after_horizon: u64,
 }
 
 impl Counters {
@@ -86,5 +93,8 @@ impl Counters {
         self.changes_ignored_mdm += o.changes_ignored_mdm;
         self.events += o.events;
         self.requests += o.requests;
+        self.outlook_setups += o.outlook_setups;
+        self.outlook_setups_done += o.outlook_setups_done;
+        self.outlook_setups_after_horizon += o.outlook_setups_after_horizon;
     }
 }

@@ -24,7 +24,13 @@ impl<'a> PoolSim<'a> {
     /// A third-party connection was just blocked: the person waits for mail
     /// and, with probability `blocked_switch`, sets up Outlook later.
     pub(super) fn start_block(&mut self, device: u32, cohort: Cohort) {
-        let (flow, plan) = self.start_flow(device);
+        if self.devices[device as usize].flags & OUTLOOK_PENDING != 0 {
+            // The person already chose Outlook and it is on its way: no second
+            // decision, and the wait ends when it is set up.
+            self.open_episode(device, cohort, Outcome::Switched);
+            return;
+        }
+        let (flow, plan) = self.next_flow(device);
         let outcome = if plan.switch {
             Outcome::Switched
         } else {
@@ -32,7 +38,8 @@ impl<'a> PoolSim<'a> {
         };
         self.open_episode(device, cohort, outcome);
         if plan.switch {
-            self.schedule(self.now + plan.switch_delay, Event::OutlookReady { device, flow });
+            // Decided at the block: from now on the set-up is the person's.
+            self.set_up_outlook(device, flow, plan.switch_delay);
         }
     }
 }

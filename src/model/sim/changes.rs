@@ -31,11 +31,11 @@ impl<'a> PoolSim<'a> {
         self.collect_devices(tenant);
         let devices = std::mem::take(&mut self.scratch);
         match new {
-            Policy::Unmanaged => self.release_all(&devices),
+            Policy::Unmanaged => self.release_all(&devices, true),
             Policy::OutlookOnly => self.block_all(&devices),
             Policy::AnyAppPromptAlways | Policy::AnyAppPromptOnce => {
                 if old == Policy::OutlookOnly {
-                    self.release_all(&devices);
+                    self.release_all(&devices, false);
                 }
                 if new == Policy::AnyAppPromptAlways {
                     self.start_wave(tenant, change, &devices);
@@ -47,26 +47,37 @@ impl<'a> PoolSim<'a> {
         self.scratch = devices;
     }
 
-    /// Ends every quarantine and block of the tenant: pending flows are
-    /// cancelled and the connections sync at once.
-    pub(super) fn release_all(&mut self, devices: &[u32]) {
+    /// Ends every quarantine and block of the tenant: pending prompts are
+    /// cancelled and the connections sync at once (after evaluation, unless
+    /// `to_unmanaged`). Outlook set-ups and removals people chose go on.
+    pub(super) fn release_all(&mut self, devices: &[u32], to_unmanaged: bool) {
         let tp = App::ThirdParty.slot();
         for &device in devices {
+            let flags = self.devices[device as usize].flags;
+            // The user answered the prompt, or chose Outlook after a block.
+            let acted = flags & IN_FLOW == 0 || flags & OUTLOOK_PENDING != 0;
             self.cancel_flow(device);
-            // Nobody acted: the system ended the wait. A planned switch to
-            // Outlook that had not happened yet did not happen.
-            match self.episode_outcome(device) {
-                Some(Outcome::Continued | Outcome::Outlook) => self.relabel(device, Outcome::Timeout),
-                Some(Outcome::Switched) => self.relabel(device, Outcome::Blocked),
-                _ => {}
-            }
-            if matches!(
+            if !matches!(
                 self.hot[device as usize].conn[tp].state,
                 State::Quarantined | State::Blocked
             ) {
-                self.set_state(device, tp, State::Active);
-                self.request(device, tp as u8);
+                continue;
             }
+            // The sync below ends the device's wait. Whoever had acted keeps
+            // the outcome of that action; where nobody had, the admin ended
+            // the wait: `released` (SPEC §1, §2).
+            if to_unmanaged {
+                let released = match self.episode_outcome(device) {
+                    Some(Outcome::Blocked) => true,
+                    Some(Outcome::Continued | Outcome::Outlook | Outcome::Timeout) => !acted,
+                    _ => false,
+                };
+                if released {
+                    self.relabel(device, Outcome::Released);
+                }
+            }
+            self.set_state(device, tp, State::Active);
+            self.request(device, tp as u8);
         }
     }
 
@@ -108,7 +119,7 @@ impl<'a> PoolSim<'a> {
             return;
         }
         self.devices[device as usize].flags |= PROMPTED;
-        let (flow, plan) = self.start_flow(device);
+        let (flow, plan) = self.start_prompt(device);
         self.schedule(self.now + plan.mail, Event::Deliver { device, flow });
     }
 }

@@ -22,6 +22,8 @@ impl<'a> PoolSim<'a> {
             self.set_state(device, slot, State::Empty);
         }
         if app == App::ThirdParty {
+            // The service's prompt starts again; an Outlook set-up the person
+            // chose goes on (SPEC §1 "What people already did stands").
             self.cancel_flow(device);
         }
         let policy = self.tenants[self.hot[device as usize].tenant as usize].policy;
@@ -46,7 +48,7 @@ impl<'a> PoolSim<'a> {
             State::Quarantined => {
                 // A new connection has never synced: quarantined from activation.
                 self.devices[device as usize].flags |= PROMPTED;
-                let (flow, plan) = self.start_flow(device);
+                let (flow, plan) = self.start_prompt(device);
                 self.open_episode(device, Cohort::New, plan.outcome);
                 self.schedule(self.now + plan.mail, Event::Deliver { device, flow });
             }

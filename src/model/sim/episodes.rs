@@ -11,7 +11,20 @@ impl<'a> PoolSim<'a> {
     /// configured connection that loses access while its device already
     /// waits adds no record. Every open record takes the outcome of the
     /// latest flow, which decides how the device's wait ends.
+    ///
+    /// While an Outlook set-up the person chose is on its way, it decides how
+    /// the wait ends: the device's records keep `outlook` or `switched`
+    /// whatever prompt or block comes meanwhile (a re-add, a switch).
     pub(super) fn open_episode(&mut self, device: u32, cohort: Cohort, outcome: Outcome) {
+        let outcome = if self.devices[device as usize].flags & OUTLOOK_PENDING != 0 {
+            match self.episode_outcome(device) {
+                Some(chosen @ (Outcome::Outlook | Outcome::Switched)) => chosen,
+                _ if matches!(outcome, Outcome::Blocked | Outcome::Switched) => Outcome::Switched,
+                _ => Outcome::Outlook,
+            }
+        } else {
+            outcome
+        };
         let now = self.now;
         let policy = self.tenants[self.hot[device as usize].tenant as usize].policy;
         self.relabel(device, outcome);
@@ -33,7 +46,7 @@ impl<'a> PoolSim<'a> {
     /// Gives the device's open episodes another outcome.
     pub(super) fn relabel(&mut self, device: u32, outcome: Outcome) {
         let open = self.hot[device as usize].episodes as usize;
-        let with = |cell: u8| cell / 6 * 6 + outcome as u8;
+        let with = |cell: u8| with_outcome(cell as usize, outcome) as u8;
         for cell in &mut self.devices[device as usize].episode_cell[..open.min(2)] {
             *cell = with(*cell);
         }
@@ -47,6 +60,6 @@ impl<'a> PoolSim<'a> {
     /// The outcome the device's open episodes carry (all the same), if any.
     pub(super) fn episode_outcome(&self, device: u32) -> Option<Outcome> {
         let open = self.hot[device as usize].episodes as usize;
-        (open > 0).then(|| Outcome::from_index(self.devices[device as usize].episode_cell[0] % 6))
+        (open > 0).then(|| cell_key(self.devices[device as usize].episode_cell[0] as usize).2)
     }
 }

@@ -110,8 +110,9 @@ impl<'a> PoolSim<'a> {
             Event::Wave { device, epoch } => self.on_wave(device, epoch),
             Event::Deliver { device, flow } => self.on_deliver(device, flow),
             Event::Release { device, flow } => self.on_release(device, flow),
+            Event::Choose { device, flow } => self.on_choose(device, flow),
             Event::OutlookReady { device, flow } => self.on_outlook_ready(device, flow),
-            Event::Abandon { device, flow } => self.on_abandon(device, flow),
+            Event::Abandon { device, generation } => self.on_abandon(device, generation),
         }
     }
 }

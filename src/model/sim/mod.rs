@@ -11,7 +11,7 @@ use super::population::Plan;
 use super::{App, Policy};
 use crate::engine::{EventQueue, Progress, Purpose, SimTime, Streams};
 use crate::scenario::Scenario;
-use crate::stats::delay::cell_index;
+use crate::stats::delay::{cell_index, cell_key, with_outcome};
 use crate::stats::series::WaitRecorder;
 use crate::stats::{Cohort, Counters, Outcome, PoolStats, SyncDelays, TimeSeries};
 use rand::Rng;
@@ -36,8 +36,13 @@ const DAY_US: f64 = 86_400e6;
 // Device flags.
 /// The device has had a prompt (what prompt-once remembers).
 const PROMPTED: u8 = 1;
-/// A prompt or block flow is under way; its events carry `Device::flow`.
+/// A prompt is under way and its user has not answered: its email, the
+/// answer or the 24 h timeout is still to come, and those events carry
+/// `Device::flow`. A switch or a re-add cancels it (`cancel_flow`).
 const IN_FLOW: u8 = 2;
+/// Outlook is being set up on the device: the person chose it (after a
+/// prompt or a block) and no switch or re-add stops it.
+const OUTLOOK_PENDING: u8 = 4;
 /// The device's most recent connection is Outlook (what a re-add re-adds).
 const CURRENT_OUTLOOK: u8 = 8;
 
@@ -125,10 +130,14 @@ enum Event {
     Deliver { device: u32, flow: u16 },
     /// Quarantine ends: the user kept the app, or 24 h passed.
     Release { device: u32, flow: u16 },
-    /// Outlook is set up on the device (after a prompt or a block).
+    /// The user answers the prompt with Outlook and starts setting it up.
+    Choose { device: u32, flow: u16 },
+    /// Outlook is set up on the device (after a prompt or a block); `flow`
+    /// keys the draws of the flow that led to it. Never cancelled.
     OutlookReady { device: u32, flow: u16 },
-    /// The left-over third-party connection is removed.
-    Abandon { device: u32, flow: u16 },
+    /// The person removes the left-over third-party connection of this
+    /// generation. Never cancelled by a switch.
+    Abandon { device: u32, generation: u16 },
 }
 
 /// The draws of one prompt or block flow, reproducible from its key.

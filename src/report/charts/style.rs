@@ -31,7 +31,15 @@ pub(super) const RED_C: RGBColor = PALETTE[3];
 pub(super) const PURPLE_C: RGBColor = PALETTE[4];
 
 /// The outcomes in report order.
-pub(super) const OUTCOMES: [&str; 6] = ["direct", "continued", "outlook", "timeout", "blocked", "switched"];
+pub(super) const OUTCOMES: [&str; 7] = [
+    "direct",
+    "continued",
+    "outlook",
+    "timeout",
+    "released",
+    "blocked",
+    "switched",
+];
 
 pub(super) fn outcome_rank(o: &str) -> usize {
     OUTCOMES.iter().position(|x| *x == o).unwrap_or(OUTCOMES.len())
@@ -43,6 +51,7 @@ pub(super) fn outcome_color(o: &str) -> RGBColor {
         "continued" => RGBColor(44, 160, 44),
         "outlook" => RGBColor(31, 119, 180),
         "timeout" => RGBColor(255, 127, 14),
+        "released" => RGBColor(23, 190, 207),
         "blocked" => RGBColor(214, 39, 40),
         "switched" => RGBColor(148, 103, 189),
         _ => RGBColor(140, 86, 75),
