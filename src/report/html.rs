@@ -20,7 +20,7 @@ pub struct Chart {
 pub const CHARTS: [Chart; 4] = [
     Chart {
         name: "sync_delay_cdf",
-        caption: "Share of connections synced within a delay, per policy, cohort and outcome (connections never synced keep a curve below 100 %). The dotted line marks the 24 h quarantine limit.",
+        caption: "Share of connections synced within a delay, per policy, cohort and outcome, from 1 ms (connections never synced keep a curve below 100 %); below, the share still waiting on a log scale, where the tail is readable. The dotted line marks the 24 h quarantine limit.",
     },
     Chart {
         name: "evaluator_load",

@@ -127,3 +127,38 @@ fn time_axes_have_a_dozen_ticks_at_most() {
         assert!(*a.bold.last().unwrap() <= a.max + 1e-9);
     }
 }
+
+/// The labels of a chart's SVG, each as `>label<` (plotters writes each
+/// `<text>` element's content on a line of its own).
+fn svg_text(dir: &Path, stem: &str) -> String {
+    let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..t.find("</text>")?];
+            Some(format!(">{}<", body.trim()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_delay_axis_starts_at_a_millisecond_and_the_tail_is_on_a_log_scale() {
+    let (dir, r) = sample("tests/data/small.toml");
+    assert_eq!(delay_axis_start(&r), 0.001);
+    write_charts(&r, dir.path()).unwrap();
+    let svg = svg_text(dir.path(), "sync_delay_cdf");
+    for label in [
+        ">1 ms<",
+        ">10 ms<",
+        ">100 ms<",
+        ">1 s<",
+        "still waiting (%, log)",
+        ">10 %<",
+    ] {
+        assert!(svg.contains(label), "the CDF lacks {label}");
+    }
+    assert_eq!(waiting_floor(Some(0.052)), 0.01);
+    assert_eq!(waiting_floor(None), 1.0);
+    let segs = waiting_segments(&[(1.0, 10.0), (2.0, 99.5), (3.0, 100.0), (4.0, 100.0)], 0.1);
+    assert_eq!(segs, vec![vec![(1.0, 90.0), (2.0, 0.5), (3.0, 0.1)]]);
+}
