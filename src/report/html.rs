@@ -24,7 +24,7 @@ pub const CHARTS: [Chart; 4] = [
     },
     Chart {
         name: "evaluator_load",
-        caption: "Evaluation requests and rejections per second over simulated time, with quarantined and blocked connections (right axis); vertical lines are policy changes.",
+        caption: "Evaluation requests and rejections per second over simulated time, with quarantined and blocked connections (right axis); vertical lines are policy changes. The dashed line is the capacity of all pools, servers ÷ mean service time: a load above it makes queues grow. With several pools, the busiest pool's rate times the number of pools is held against the same line, so that one overloaded pool shows even when the total is under.",
     },
     Chart {
         name: "evaluator_wait",

@@ -162,3 +162,21 @@ fn the_delay_axis_starts_at_a_millisecond_and_the_tail_is_on_a_log_scale() {
     let segs = waiting_segments(&[(1.0, 10.0), (2.0, 99.5), (3.0, 100.0), (4.0, 100.0)], 0.1);
     assert_eq!(segs, vec![vec![(1.0, 90.0), (2.0, 0.5), (3.0, 0.1)]]);
 }
+
+#[test]
+fn the_load_chart_states_the_capacity_it_draws() {
+    let (dir, r) = sample("tests/data/small.toml");
+    // 2 pools × 1 server ÷ 50 ms.
+    let c = Capacity::of(&r).unwrap();
+    assert!((c.all() - 40.0).abs() < 1e-9 && (c.per_pool - 20.0).abs() < 1e-9);
+    write_charts(&r, dir.path()).unwrap();
+    let svg = svg_text(dir.path(), "evaluator_load");
+    assert!(
+        svg.contains("capacity: 2 pools × 1 server ÷ 50 ms mean service time = 40/s"),
+        "the load chart does not state the capacity"
+    );
+    assert!(svg.contains("busiest pool × 2 pools"), "no busiest pool line");
+    assert_eq!(per_s(3200.0), "3,200/s");
+    assert_eq!(per_s(33.333), "33.3/s");
+    assert!(capacity_in_view(50.0, 20.0) && !capacity_in_view(80.0, 20.0) && !capacity_in_view(5.0, 0.0));
+}
