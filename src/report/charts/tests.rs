@@ -180,3 +180,41 @@ fn the_load_chart_states_the_capacity_it_draws() {
     assert_eq!(per_s(33.333), "33.3/s");
     assert!(capacity_in_view(50.0, 20.0) && !capacity_in_view(80.0, 20.0) && !capacity_in_view(5.0, 0.0));
 }
+
+#[test]
+fn the_wait_charts_mark_queue_timeout_and_draw_the_spectrum() {
+    let (dir, r) = sample("tests/data/small.toml");
+    assert_eq!(timeout_mark(&r, 2000.0), Some((5000.0, true)));
+    assert_eq!(timeout_mark(&r, 100.0), Some((5000.0, false)));
+    write_charts(&r, dir.path()).unwrap();
+    let spectrum = svg_text(dir.path(), "evaluator_wait_spectrum");
+    for label in [
+        ">pool 0 (max ",
+        ">pool 1 (max ",
+        "all 2 pools merged",
+        ">90 %<",
+        ">99 %<",
+    ] {
+        assert!(spectrum.contains(label), "the spectrum lacks {label}");
+    }
+    assert_eq!(percentile_label(1000.0), "99.9 %");
+    assert_eq!(percentile_label(1.0), "0 %");
+    let (points, max) = spectrum_points(&r.wait_spectra[0]);
+    assert!(points.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
+    assert!(max >= points.last().unwrap().1);
+}
+
+#[test]
+fn a_folder_without_hgrm_files_still_gets_a_spectrum_chart() {
+    let (dir, _) = sample("tests/data/small.toml");
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let path = f.unwrap().path();
+        if path.extension().is_some_and(|e| e == "hgrm") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let r = Results::load(dir.path()).unwrap();
+    assert!(r.wait_spectra.is_empty());
+    write_charts(&r, dir.path()).unwrap();
+    assert!(svg_text(dir.path(), "evaluator_wait_spectrum").contains("No .hgrm files"));
+}
