@@ -150,7 +150,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     let chosen = cheapest(&points, &slos);
     write_atomically(&out, |dir| {
         write_sweep_csv(dir, axes, &points, &slos, chosen)?;
-        write_sweep_chart(dir, &scenarios[0].name, axes, &points, &slos, &metric)
+        write_sweep_chart(dir, &scenarios[0].name, axes, &points, &slos, &metric, chosen)
     })?;
     if !args.quiet {
         println!(

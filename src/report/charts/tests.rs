@@ -218,3 +218,93 @@ fn a_folder_without_hgrm_files_still_gets_a_spectrum_chart() {
     write_charts(&r, dir.path()).unwrap();
     assert!(svg_text(dir.path(), "evaluator_wait_spectrum").contains("No .hgrm files"));
 }
+
+#[test]
+fn the_sweep_chart_marks_the_chosen_point_and_every_slo_and_wraps_its_title() {
+    use crate::scenario::set::Axis as SweepAxis;
+    use crate::stats::sweep::{Point, SweepSlo};
+    let name = "capacity stress: a prompt-always wave on far too few evaluators during the busiest week of the quarter";
+    let axes = [
+        SweepAxis {
+            path: "evaluator.servers".into(),
+            values: vec!["1".into(), "2".into(), "3".into(), "4".into()],
+        },
+        SweepAxis {
+            path: "replications".into(),
+            values: vec!["3".into()],
+        },
+    ];
+    let waits = [(29_999.1, 0.0), (237.95, 27.96), (66.87, 5.55), (22.79, 2.69)];
+    let rejected = [0.21, 0.004, 0.0, 0.0];
+    let points: Vec<Point> = (0..4)
+        .map(|i| Point {
+            values: vec![(i + 1).to_string(), "3".into()],
+            metrics: [
+                ("evaluator.wait_p99_ms".to_string(), (waits[i].0, Some(waits[i].1))),
+                ("evaluations_rejected_share".to_string(), (rejected[i], Some(0.0))),
+            ]
+            .into_iter()
+            .collect(),
+        })
+        .collect();
+    let slos = [
+        SweepSlo {
+            metric: "evaluator.wait_p99_ms".into(),
+            bound: "max",
+            limit: 50.0,
+        },
+        SweepSlo {
+            metric: "evaluations_rejected_share".into(),
+            bound: "max",
+            limit: 0.001,
+        },
+    ];
+    let chosen = crate::stats::sweep::cheapest(&points, &slos);
+    assert_eq!(chosen, Some(3));
+    let dir = tempfile::tempdir().unwrap();
+    sweep::write_sweep_chart(dir.path(), name, &axes, &points, &slos, "evaluator.wait_p99_ms", chosen).unwrap();
+    let png = std::fs::read(dir.path().join("sweep.png")).unwrap();
+    assert_eq!(png_size(&png), (WIDTH, HEIGHT));
+    let svg = svg_text(dir.path(), "sweep");
+    assert!(
+        svg.contains("cheapest meeting every SLO: evaluator.servers=4<"),
+        "no chosen mark"
+    );
+    assert!(svg.contains("SLO: evaluator.wait_p99_ms ≤ 50<"), "no SLO line label");
+    assert!(
+        svg.contains("evaluations_rejected_share ≤ 0.001"),
+        "the other SLO is not stated"
+    );
+    assert!(!svg.contains('…'), "the title is cut");
+    for word in name.split(' ') {
+        assert!(svg.contains(word), "the title lacks {word:?}");
+    }
+    // One series: no legend entry naming it.
+    assert!(!svg.contains(">replications=3<"), "a series label for a single line");
+    // Round log ticks.
+    for tick in [">20<", ">50<", ">100<", ">1k<", ">20k<"] {
+        assert!(svg.contains(tick), "no tick {tick}");
+    }
+}
+
+#[test]
+fn log_and_linear_ticks_are_round() {
+    use sweep::{fmt_log_tick, linear_ticks, log_ticks};
+    let (bold, light) = log_ticks(10.0, 48_000.0);
+    assert_eq!(
+        bold,
+        [
+            10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0, 20_000.0
+        ]
+    );
+    assert!(light.is_empty());
+    let (bold, light) = log_ticks(0.001, 1e6);
+    assert_eq!(bold.len(), 10);
+    assert!(light.contains(&0.002) && light.contains(&500_000.0));
+    assert_eq!(linear_ticks(0.0, 1.12), [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
+    assert_eq!(linear_ticks(0.0, 55.0), [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]);
+    assert_eq!(fmt_log_tick(0.002), "0.002");
+    assert_eq!(fmt_log_tick(20_000.0), "20k");
+    assert_eq!(fmt_log_tick(1_500.0), "1.5k");
+    assert_eq!(fmt_log_tick(2e6), "2M");
+}
