@@ -1,11 +1,12 @@
-//! Same scenario and seed → byte-identical CSVs, whatever the thread count.
+//! Same scenario and seed → byte-identical CSVs and `.hgrm` files, whatever
+//! the thread count.
 
 mod common;
 use common::run;
 
 const SCENARIO: &str = include_str!("data/determinism.toml");
 
-const FILES: [&str; 9] = [
+const FILES: [&str; 13] = [
     "summary.csv",
     "sync_delay.csv",
     "evaluator.csv",
@@ -15,6 +16,11 @@ const FILES: [&str; 9] = [
     "timeseries_pools.csv",
     "metrics.csv",
     "replications.csv",
+    // The scenario has 3 pools: each pool's wait histogram, and all of them.
+    "evaluator_wait_pool0.hgrm",
+    "evaluator_wait_pool1.hgrm",
+    "evaluator_wait_pool2.hgrm",
+    "evaluator_wait_all.hgrm",
 ];
 
 fn read_all(out: &std::path::Path) -> Vec<Vec<u8>> {
@@ -22,7 +28,7 @@ fn read_all(out: &std::path::Path) -> Vec<Vec<u8>> {
 }
 
 #[test]
-fn csvs_are_byte_identical_at_one_and_two_threads() {
+fn result_files_are_byte_identical_at_one_and_two_threads() {
     let one = run(SCENARIO, &["--threads", "1"]);
     let two = run(SCENARIO, &["--threads", "2"]);
     let again = run(SCENARIO, &["--threads", "2"]);

@@ -1,5 +1,5 @@
 //! The HTML report in a real browser: headless Chromium loads report.html
-//! from disk (no network) and the rendered page must hold the four charts
+//! from disk (no network) and the rendered page must hold every chart
 //! and the main tables. `.ci/run` installs Chromium; on a machine without
 //! it the test says so and passes only outside CI.
 
@@ -59,7 +59,13 @@ fn report_renders_in_headless_chromium() {
     assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("small test scenario"), "title missing");
-    for chart in ["sync_delay_cdf", "evaluator_load", "evaluator_wait", "outcomes"] {
+    for chart in [
+        "sync_delay_cdf",
+        "evaluator_load",
+        "evaluator_wait",
+        "evaluator_wait_spectrum",
+        "outcomes",
+    ] {
         let at = dom
             .find(&format!("id=\"chart-{chart}\""))
             .unwrap_or_else(|| panic!("chart {chart} missing"));

@@ -12,7 +12,13 @@ fn mailsim(args: &[&str], out: &Path) -> Output {
         .unwrap()
 }
 
-const CHARTS: [&str; 4] = ["sync_delay_cdf", "evaluator_load", "evaluator_wait", "outcomes"];
+const CHARTS: [&str; 5] = [
+    "sync_delay_cdf",
+    "evaluator_load",
+    "evaluator_wait",
+    "evaluator_wait_spectrum",
+    "outcomes",
+];
 
 #[test]
 fn run_writes_charts_report_and_a_summary() {
@@ -36,6 +42,22 @@ fn run_writes_charts_report_and_a_summary() {
         let svg = std::fs::read_to_string(out.join(format!("{chart}.svg"))).unwrap();
         assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>") && svg.contains("small test scenario"));
     }
+    for hgrm in [
+        "evaluator_wait_pool0.hgrm",
+        "evaluator_wait_pool1.hgrm",
+        "evaluator_wait_all.hgrm",
+    ] {
+        let text = std::fs::read_to_string(out.join(hgrm)).unwrap();
+        assert!(
+            text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)\n\n"),
+            "{hgrm}"
+        );
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("id=\"chart-evaluator_wait_spectrum\""),
+        "the spectrum is not in the report"
+    );
     assert!(
         std::fs::read_to_string(out.join("report.html"))
             .unwrap()
@@ -74,7 +96,10 @@ fn report_rebuilds_charts_and_report_from_the_csvs() {
             .success()
     );
     let before = std::fs::read(out.join("report.html")).unwrap();
-    let svg_before = std::fs::read(out.join("outcomes.svg")).unwrap();
+    let svgs_before: Vec<Vec<u8>> = CHARTS
+        .iter()
+        .map(|c| std::fs::read(out.join(format!("{c}.svg"))).unwrap())
+        .collect();
     for chart in CHARTS {
         std::fs::remove_file(out.join(format!("{chart}.png"))).unwrap();
         std::fs::remove_file(out.join(format!("{chart}.svg"))).unwrap();
@@ -87,10 +112,12 @@ fn report_rebuilds_charts_and_report_from_the_csvs() {
         std::fs::read(out.join("report.html")).unwrap() == before,
         "rebuilt report differs"
     );
-    assert!(
-        std::fs::read(out.join("outcomes.svg")).unwrap() == svg_before,
-        "rebuilt chart differs"
-    );
+    for (chart, svg_before) in CHARTS.iter().zip(&svgs_before) {
+        assert!(
+            std::fs::read(out.join(format!("{chart}.svg"))).unwrap() == *svg_before,
+            "rebuilt {chart} differs"
+        );
+    }
     for chart in CHARTS {
         assert!(out.join(format!("{chart}.png")).exists());
     }

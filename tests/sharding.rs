@@ -1,13 +1,13 @@
 //! A run split into shards (`run --shard I/N`, separate processes) and
-//! merged (`merge`) writes the same CSV files, byte for byte, as the run in
-//! one process; and merge refuses what it cannot merge exactly.
+//! merged (`merge`) writes the same CSV and `.hgrm` files, byte for byte, as
+//! the run in one process; and merge refuses what it cannot merge exactly.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const SCENARIO: &str = include_str!("data/sharding.toml");
 
-const CSVS: [&str; 7] = [
+const CSVS: [&str; 13] = [
     "summary.csv",
     "sync_delay.csv",
     "evaluator.csv",
@@ -15,6 +15,13 @@ const CSVS: [&str; 7] = [
     "outcomes.csv",
     "sync_delay_cdf.csv",
     "timeseries_pools.csv",
+    // The scenario has 5 pools, spread over the shards.
+    "evaluator_wait_pool0.hgrm",
+    "evaluator_wait_pool1.hgrm",
+    "evaluator_wait_pool2.hgrm",
+    "evaluator_wait_pool3.hgrm",
+    "evaluator_wait_pool4.hgrm",
+    "evaluator_wait_all.hgrm",
 ];
 
 fn mailsim(args: &[&str], paths: &[&Path]) -> Output {

@@ -136,7 +136,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     let chosen = cheapest(&points, &slos);
     target.write(|dir| {
         write_sweep_csv(dir, axes, &points, &slos, chosen)?;
-        write_sweep_chart(dir, &scenarios[0].name, axes, &points, &slos, &metric)
+        write_sweep_chart(dir, &scenarios[0].name, axes, &points, &slos, &metric, chosen)
     })?;
     match args.format {
         Format::Json => print!("{}", sweep_json(axes, &points, &slos, chosen, &metric, &out)),

@@ -1,9 +1,11 @@
-//! Result files: the CSV files of SPEC §5 and the extra ones, `run.json`,
+//! Result files: the CSV files of SPEC §5 and the extra ones, the wait
+//! histograms as `.hgrm` files, `run.json`,
 //! shard files, the output folder (written beside the target, renamed into
 //! place), and reading a folder back.
 
 pub mod csv;
 pub mod folder;
+pub mod hgrm;
 pub mod json;
 pub mod results;
 pub mod shard;
@@ -40,6 +42,14 @@ pub fn write_results(dir: &Path, sc: &Scenario, result: &RunResult, info: &RunIn
     })?;
     write_file(dir, "sync_delay_cdf.csv", |w| {
         Ok(csv::write_sync_delay_cdf(result, sc, w)?)
+    })?;
+    for p in &result.all().pools {
+        write_file(dir, &hgrm::wait_file_name(Some(p.pool)), |w| {
+            Ok(hgrm::write_hgrm(&p.load.wait, w)?)
+        })?;
+    }
+    write_file(dir, &hgrm::wait_file_name(None), |w| {
+        Ok(hgrm::write_hgrm(&result.all().load.wait, w)?)
     })?;
     write_file(dir, "outcomes.csv", |w| Ok(csv::write_outcomes(result, w)?))?;
     write_file(dir, "metrics.csv", |w| Ok(csv::write_metrics(result, sc, w)?))?;

@@ -5,6 +5,7 @@
 //! The row types mirror the CSV files column for column (README, "Output"),
 //! so their fields carry the columns' names and meanings.
 
+use super::hgrm::{HgrmRow, parse_hgrm, wait_file_name};
 use crate::error::BadInput;
 use crate::scenario::Scenario;
 use crate::stats::metrics::MetricSource;
@@ -126,6 +127,16 @@ pub struct PoolSeriesRow {
     pub wait_p99_ms: Option<f64>,
 }
 
+/// An `evaluator_wait_*.hgrm` file read back: the wait distribution of a
+/// pool, or of all pools, all replications merged.
+#[derive(Clone, Debug)]
+pub struct WaitSpectrum {
+    /// Pool number, or `all`.
+    pub pool: String,
+    /// The file's reporting points, values in milliseconds.
+    pub rows: Vec<HgrmRow>,
+}
+
 /// The parts of `run.json` the report shows.
 #[derive(Clone, Debug, Deserialize)]
 pub struct RunMeta {
@@ -180,6 +191,9 @@ pub struct Results {
     pub metrics: Vec<MetricRow>,
     /// Empty with one replication.
     pub replication_stats: Vec<ReplicationStat>,
+    /// Each pool's wait spectrum, then `all`; a folder written before
+    /// `.hgrm` files existed has none.
+    pub wait_spectra: Vec<WaitSpectrum>,
 }
 
 fn bad(path: &Path, what: impl std::fmt::Display) -> anyhow::Error {
@@ -194,6 +208,32 @@ fn read_csv<T: DeserializeOwned>(dir: &Path, name: &str) -> anyhow::Result<Vec<T
         .enumerate()
         .map(|(i, row)| row.map_err(|e| bad(&path, format!("row {}: {e}", i + 2))))
         .collect()
+}
+
+/// The `.hgrm` files of the pools of `evaluator.csv` (merged rows), in its order.
+fn read_spectra(dir: &Path, evaluator: &[EvaluatorRow]) -> anyhow::Result<Vec<WaitSpectrum>> {
+    let mut out = Vec::new();
+    for row in evaluator.iter().filter(|r| r.replication == "all") {
+        let pool = if row.pool == "all" {
+            None
+        } else {
+            Some(row.pool.parse::<u32>().map_err(|_| {
+                bad(
+                    &dir.join("evaluator.csv"),
+                    format!("pool {:?} is not a number", row.pool),
+                )
+            })?)
+        };
+        let path = dir.join(wait_file_name(pool));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        out.push(WaitSpectrum {
+            pool: row.pool.clone(),
+            rows: parse_hgrm(&text).map_err(|e| bad(&path, e))?,
+        });
+    }
+    Ok(out)
 }
 
 /// Name of the scenario copy in an output folder.
@@ -211,6 +251,7 @@ impl Results {
         let mut scenario = Scenario::load(&dir.join(SCENARIO_COPY))?;
         scenario.seed = run.scenario.seed;
         scenario.replications = run.scenario.replications;
+        let evaluator: Vec<EvaluatorRow> = read_csv(dir, "evaluator.csv")?;
         Ok(Results {
             dir: dir.to_path_buf(),
             run,
@@ -219,7 +260,8 @@ impl Results {
             sync_delay: read_csv(dir, "sync_delay.csv")?,
             sync_cdf: read_csv(dir, "sync_delay_cdf.csv")?,
             outcomes: read_csv(dir, "outcomes.csv")?,
-            evaluator: read_csv(dir, "evaluator.csv")?,
+            wait_spectra: read_spectra(dir, &evaluator)?,
+            evaluator,
             series: read_csv(dir, "timeseries.csv")?,
             pool_series: read_csv(dir, "timeseries_pools.csv")?,
             metrics: read_csv(dir, "metrics.csv")?,
@@ -485,6 +527,10 @@ pub(crate) mod tests {
         assert_eq!(r.metric("tenants"), 12);
         assert!(r.evaluator_all().unwrap().arrivals > 0);
         assert!(!r.sync_cdf.is_empty() && !r.pool_series.is_empty());
+        let pools: Vec<&str> = r.wait_spectra.iter().map(|s| s.pool.as_str()).collect();
+        assert_eq!(pools, ["0", "1", "all"]);
+        let all = &r.wait_spectra[2].rows;
+        assert_eq!(all.last().unwrap().total_count, r.evaluator_all().unwrap().served);
         assert_eq!(r.changes().len(), 1);
         let shares: f64 = r.merged_outcomes().map(|o| o.share).sum();
         assert!((shares - 1.0).abs() < 1e-5, "{shares}");

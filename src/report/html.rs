@@ -1,5 +1,5 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no network)
-//! with the scenario, the headline numbers, the four charts and the main
+//! with the scenario, the headline numbers, the charts and the main
 //! tables. Readable offline and printable.
 
 use super::summary::{duration, group, plural};
@@ -18,18 +18,22 @@ pub struct Chart {
 }
 
 /// The charts every run draws, in report order.
-pub const CHARTS: [Chart; 4] = [
+pub const CHARTS: [Chart; 5] = [
     Chart {
         name: "sync_delay_cdf",
-        caption: "Share of connections synced within a delay, per policy, cohort and outcome (connections never synced keep a curve below 100 %). The dotted line marks the 24 h quarantine limit.",
+        caption: "Share of connections synced within a delay, per policy, cohort and outcome, from 1 ms (connections never synced keep a curve below 100 %); below, the share still waiting on a log scale, where the tail is readable. The dotted line marks the 24 h quarantine limit.",
     },
     Chart {
         name: "evaluator_load",
-        caption: "Evaluation requests and rejections per second over simulated time, with quarantined and blocked connections (right axis); vertical lines are policy changes.",
+        caption: "Evaluation requests and rejections per second over simulated time, with quarantined and blocked connections (right axis); vertical lines are policy changes. The dashed line is the capacity of all pools, servers ÷ mean service time: a load above it makes queues grow. With several pools, the busiest pool's rate times the number of pools is held against the same line, so that one overloaded pool shows even when the total is under.",
     },
     Chart {
         name: "evaluator_wait",
-        caption: "Median and 99th-percentile wait for an evaluation server per time bucket.",
+        caption: "Median and 99th-percentile wait for an evaluation server per time bucket. A p99 pinned at the queue_timeout line is censored, not measured: requests that waited that long were rejected.",
+    },
+    Chart {
+        name: "evaluator_wait_spectrum",
+        caption: "The whole wait distribution of each pool, as HdrHistogram and wrk2 plot it: wait against percentile on a log scale of 1/(1 − p), so that each step right is another nine (90 %, 99 %, 99.9 %). Drawn from the evaluator_wait_*.hgrm files, which HdrHistogram's plotter reads too.",
     },
     Chart {
         name: "outcomes",

@@ -3,6 +3,8 @@
 use super::*;
 
 /// Fills the canvas, draws the title and subtitle, returns the area below them.
+/// A title too long for one line at 17 px wraps onto more lines, never cut:
+/// the scenario's name is how people tell charts apart.
 pub(super) fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
@@ -14,15 +16,77 @@ where
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
     let room = w.saturating_sub(2 * SIDE as u32);
-    let (title, size) = fit(root, title, 24.0, 17.0, FontStyle::Bold, room)?;
-    root.draw(&Text::new(title, (SIDE, 14), text_style(size, FontStyle::Bold, TEXT)))?;
+    let (lines, size) = title_lines(root, title, room)?;
+    let line_h = (size * 1.3).round() as i32;
+    let mut y = 14;
+    for line in lines {
+        root.draw(&Text::new(line, (SIDE, y), text_style(size, FontStyle::Bold, TEXT)))?;
+        y += line_h;
+    }
     let (sub, sub_size) = fit(root, subtitle, 15.0, 12.0, FontStyle::Normal, room)?;
+    let sub_y = y + 32 - line_h;
     root.draw(&Text::new(
         sub,
-        (SIDE, 46),
+        (SIDE, sub_y),
         text_style(sub_size, FontStyle::Normal, MUTED),
     ))?;
-    Ok(root.split_vertically(72).1)
+    Ok(root.split_vertically((sub_y + 26) as u32).1)
+}
+
+/// The title on one line at 24 px down to 17 px, else wrapped at 20 px down
+/// to 15 px (as few lines as fit), and its font size.
+pub(super) fn title_lines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    room: u32,
+) -> anyhow::Result<(Vec<String>, f64)>
+where
+    DB::ErrorType: 'static,
+{
+    for size in (17..=24).rev() {
+        let size = size as f64;
+        if text_width(area, title, &text_style(size, FontStyle::Bold, TEXT))? <= room {
+            return Ok((vec![title.to_string()], size));
+        }
+    }
+    let mut best = Vec::new();
+    for size in (15..=20).rev() {
+        let size = size as f64;
+        best = wrap(area, title, &text_style(size, FontStyle::Bold, TEXT), room)?;
+        if best.len() <= 2 {
+            return Ok((best, size));
+        }
+    }
+    Ok((best, 15.0))
+}
+
+/// `text` broken at spaces into lines of at most `room` pixels (a word
+/// longer than that gets a line of its own).
+pub(super) fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+    room: u32,
+) -> anyhow::Result<Vec<String>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let candidate = if cur.is_empty() {
+            word.to_string()
+        } else {
+            format!("{cur} {word}")
+        };
+        if !cur.is_empty() && text_width(area, &candidate, style)? > room {
+            lines.push(std::mem::replace(&mut cur, word.to_string()));
+        } else {
+            cur = candidate;
+        }
+    }
+    lines.push(cur);
+    Ok(lines)
 }
 
 /// Shrinks the font from `size` down to `min` until `text` fits in `room`

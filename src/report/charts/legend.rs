@@ -9,6 +9,8 @@ pub(super) enum Marker {
     Triangle,
     Square,
     Diamond,
+    /// A hollow dot: a sweep point that fails an SLO.
+    Ring,
 }
 
 pub(super) const MARKERS: [Marker; 4] = [Marker::Dot, Marker::Triangle, Marker::Square, Marker::Diamond];
@@ -24,7 +26,7 @@ where
 {
     let shape = |r: i32| -> Vec<(i32, i32)> {
         match m {
-            Marker::Dot => Vec::new(),
+            Marker::Dot | Marker::Ring => Vec::new(),
             Marker::Triangle => vec![(x, y - r - 1), (x - r, y + r - 1), (x + r, y + r - 1)],
             Marker::Square => vec![
                 (x - r + 1, y - r + 1),
@@ -38,6 +40,9 @@ where
     if m == Marker::Dot {
         area.draw(&Circle::new((x, y), 6, WHITE.filled()))?;
         area.draw(&Circle::new((x, y), 4, color.filled()))?;
+    } else if m == Marker::Ring {
+        area.draw(&Circle::new((x, y), 5, WHITE.filled()))?;
+        area.draw(&Circle::new((x, y), 5, color.stroke_width(2)))?;
     } else {
         area.draw(&Polygon::new(shape(8), WHITE.filled()))?;
         area.draw(&Polygon::new(shape(6), color.filled()))?;
@@ -185,7 +190,9 @@ where
             marker,
         } => {
             let style = color.stroke_width(width);
-            if dashed {
+            if width == 0 {
+                // A marker alone.
+            } else if dashed {
                 area.draw(&DashedPathElement::new(vec![(x, y), (x + SWATCH_W, y)], 7, 4, style))?;
             } else {
                 area.draw(&PathElement::new(vec![(x, y), (x + SWATCH_W, y)], style))?;

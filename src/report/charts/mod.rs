@@ -1,7 +1,8 @@
 //! The charts of an output folder, each as PNG and SVG: the sync-delay
-//! distribution, the evaluator load and wait over time, and the outcome
-//! counts. Everything comes from [`Results`], so `mailsim report DIR`
-//! redraws them exactly as `run` first drew them.
+//! distribution, the evaluator load and wait over time, the wait's
+//! percentile spectrum, and the outcome counts. Everything comes from
+//! [`Results`], so `mailsim report DIR` redraws them exactly as `run`
+//! first drew them.
 //!
 //! Text is rendered with the DejaVu Sans font embedded in the binary (the
 //! `dejavu` crate), so the PNGs look the same on any machine; the SVGs name
@@ -28,6 +29,7 @@ mod layout;
 mod legend;
 mod load;
 mod outcomes;
+mod spectrum;
 mod style;
 pub mod sweep;
 mod wait;
@@ -42,6 +44,7 @@ use layout::*;
 use legend::*;
 use load::*;
 use outcomes::*;
+use spectrum::*;
 pub(crate) use style::PALETTE;
 use style::*;
 use wait::*;
@@ -52,9 +55,15 @@ pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 700;
 
 /// File stems of the charts: each is written as `<stem>.png` and `<stem>.svg`.
-pub const CHART_STEMS: [&str; 4] = ["sync_delay_cdf", "evaluator_load", "evaluator_wait", "outcomes"];
+pub const CHART_STEMS: [&str; 5] = [
+    "sync_delay_cdf",
+    "evaluator_load",
+    "evaluator_wait",
+    "evaluator_wait_spectrum",
+    "outcomes",
+];
 
-/// Draws the four charts of `r` into `dir`, each as PNG and SVG.
+/// Draws the charts of `r` into `dir`, each as PNG and SVG.
 pub fn write_charts(r: &Results, dir: &Path) -> anyhow::Result<()> {
     register_fonts();
     for chart in Chart::ALL {
@@ -118,18 +127,20 @@ enum Chart {
     Cdf,
     Load,
     Wait,
+    Spectrum,
     Outcomes,
 }
 
 impl Chart {
-    const ALL: [Chart; 4] = [Chart::Cdf, Chart::Load, Chart::Wait, Chart::Outcomes];
+    const ALL: [Chart; 5] = [Chart::Cdf, Chart::Load, Chart::Wait, Chart::Spectrum, Chart::Outcomes];
 
     fn stem(self) -> &'static str {
         match self {
             Chart::Cdf => CHART_STEMS[0],
             Chart::Load => CHART_STEMS[1],
             Chart::Wait => CHART_STEMS[2],
-            Chart::Outcomes => CHART_STEMS[3],
+            Chart::Spectrum => CHART_STEMS[3],
+            Chart::Outcomes => CHART_STEMS[4],
         }
     }
 
@@ -141,6 +152,7 @@ impl Chart {
             Chart::Cdf => draw_cdf(root, r),
             Chart::Load => draw_load(root, r),
             Chart::Wait => draw_wait(root, r),
+            Chart::Spectrum => draw_spectrum(root, r),
             Chart::Outcomes => draw_outcomes(root, r),
         }
     }

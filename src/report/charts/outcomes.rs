@@ -1,4 +1,4 @@
-//! Chart 4, `outcomes`: connections per outcome for each policy and cohort.
+//! Chart 5, `outcomes`: connections per outcome for each policy and cohort.
 
 use super::*;
 

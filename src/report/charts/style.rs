@@ -27,6 +27,7 @@ pub(crate) const PALETTE: [RGBColor; 8] = [
 
 pub(super) const BLUE_C: RGBColor = PALETTE[0];
 pub(super) const ORANGE_C: RGBColor = PALETTE[1];
+pub(super) const GREEN_C: RGBColor = PALETTE[2];
 pub(super) const RED_C: RGBColor = PALETTE[3];
 pub(super) const PURPLE_C: RGBColor = PALETTE[4];
 

@@ -1,6 +1,82 @@
-//! Chart 3, `evaluator_wait`: the p50 and p99 wait per time bucket and pool.
+//! Chart 3, `evaluator_wait`: the p50 and p99 wait per time bucket and
+//! pool, with `queue_timeout` marked; and the mark's helpers, which the
+//! percentile spectrum shares.
 
 use super::*;
+
+/// The scenario's `queue_timeout` in ms, and whether to draw it on an axis
+/// whose data reaches `max_ms`: when the data comes within a quarter of it.
+/// Further up it would flatten the data, and the legend says so instead.
+pub(super) fn timeout_mark(r: &Results, max_ms: f64) -> Option<(f64, bool)> {
+    let t_ms = r.scenario.evaluator.queue_timeout?.0 as f64 / 1e3;
+    Some((t_ms, max_ms > 0.0 && max_ms >= 0.25 * t_ms))
+}
+
+/// The legend entry of the `queue_timeout` mark.
+pub(super) fn timeout_entry(t_ms: f64, in_view: bool) -> Entry {
+    if in_view {
+        Entry {
+            label: "queue_timeout: a request that waited this long was rejected".into(),
+            swatch: Swatch::Line {
+                color: RED_C,
+                width: 2,
+                dashed: true,
+                marker: None,
+            },
+        }
+    } else {
+        Entry {
+            label: format!(
+                "(queue_timeout {} is far above every wait shown: none near it)",
+                human(t_ms / 1e3)
+            ),
+            swatch: Swatch::None,
+        }
+    }
+}
+
+/// The `queue_timeout` line at `y` (axis units) across the plot; drawn
+/// under the data, which may be pinned on it.
+pub(super) fn draw_timeout_line<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, RangedCoordf64>>,
+    x_range: (f64, f64),
+    y: f64,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart.draw_series(DashedLineSeries::new(
+        vec![(x_range.0, y), (x_range.1, y)],
+        9,
+        5,
+        RED_C.stroke_width(2),
+    ))?;
+    Ok(())
+}
+
+/// The label of the `queue_timeout` line, above its left end, over the data.
+pub(super) fn draw_timeout_label<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ChartContext<'_, DB, Cartesian2d<X, RangedCoordf64>>,
+    y: f64,
+    t_ms: f64,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let label = format!("queue_timeout {}: p99 pinned here is censored", human(t_ms / 1e3));
+    let style = anchored(text_style(14.0, FontStyle::Bold, RED_C), HPos::Left, VPos::Bottom);
+    let (w, h) = root.estimate_text_size(&label, &style)?;
+    let (x0, _, _, _) = plot_box(chart);
+    let line_y = chart.as_coord_spec().translate(&(chart.x_range().start, y)).1;
+    let (x, y) = (x0 + 10, line_y - 5);
+    root.draw(&Rectangle::new(
+        [(x - 4, y - h as i32 - 1), (x + w as i32 + 4, y + 1)],
+        WHITE.mix(0.85).filled(),
+    ))?;
+    root.draw(&Text::new(label, (x, y), style))?;
+    Ok(())
+}
 
 /// A bucket of one pool: start (s), p50 and p99 wait (ms).
 pub(super) type PoolWait = (f64, Option<f64>, Option<f64>);
@@ -132,8 +208,16 @@ where
     }
     // Thin lines when buckets are denser than one per two pixels.
     let dense = merged.len() > 500 || by_pool.values().any(|v| v.len() > 500);
-    let (scale, unit) = if max_ms >= 5000.0 { (1e-3, "s") } else { (1.0, "ms") };
-    let y_max = nice_max(max_ms * scale);
+    let timeout = timeout_mark(r, max_ms);
+    let top_ms = match timeout {
+        Some((t, true)) => max_ms.max(t),
+        _ => max_ms,
+    };
+    let (scale, unit) = if top_ms >= 5000.0 { (1e-3, "s") } else { (1.0, "ms") };
+    let y_max = nice_max(top_ms * scale);
+    if let Some((t, in_view)) = timeout.filter(|_| has_data) {
+        entries.push(timeout_entry(t, in_view));
+    }
     if sc.replications > 1 {
         entries.push(Entry {
             label: format!("(waits of all {} replications merged)", sc.replications),
@@ -166,6 +250,9 @@ where
         .axis_style(MUTED.stroke_width(1))
         .y_max_light_lines(1)
         .draw()?;
+    if let Some((t, true)) = timeout.filter(|_| has_data) {
+        draw_timeout_line(&mut chart, (0.0, axis.max), t * scale)?;
+    }
     for run in &band {
         let mut poly: Vec<(f64, f64)> = run.iter().map(|b| (b.0, b.2 * scale)).collect();
         poly.extend(run.iter().rev().map(|b| (b.0, b.1 * scale)));
@@ -187,13 +274,16 @@ where
             draw_segments(&mut chart, &segs, style, dashed)?;
         }
     }
+    if let Some((t, true)) = timeout.filter(|_| has_data) {
+        draw_timeout_label(root, &chart, t * scale, t)?;
+    }
     if !has_data {
         note(root, plot_box(&chart), "No waits to show: no evaluation was served")?;
     } else if max_ms == 0.0 {
         note(
             root,
             plot_box(&chart),
-            "Every bucket's p99 wait is 0 ms: fewer than 1 % of evaluations queued",
+            "Every bucket's p99 wait is 0 ms: fewer than 1 % of evaluations queued (the percentile chart shows the rest)",
         )?;
     }
     Ok(())
