@@ -216,9 +216,13 @@ impl Summary {
         );
         let _ = writeln!(
             s,
-            "  Arrivals     {} activations, {} re-adds; {} prompts delivered, {} quarantines",
+            "  Arrivals     {} activations, {} re-adds",
             per("activations"),
-            per("readds"),
+            per("readds")
+        );
+        let _ = writeln!(
+            s,
+            "  Prompts      {} prompts delivered, {} quarantines",
             per("prompts"),
             per("quarantines")
         );
