@@ -7,6 +7,7 @@ use crate::output::Target;
 use crate::output::results::{Results, scenario_differences};
 use crate::output::shard::SHARD_FILE;
 use crate::output::tables::write_compare_csv;
+use crate::report::summary::plural;
 use crate::stats::compare::{ALPHA, Comparison, Floors, Regression, Rules, compare};
 use clap::Args;
 use serde_json::json;
@@ -118,15 +119,21 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
 }
 
 fn noise_note(c: &Comparison, (rb, rn): (u32, u32)) -> String {
+    let reps = |n: u32| plural(n as u64, "replication", "replications");
+    let both = if rb == rn {
+        format!("{} each", reps(rb))
+    } else {
+        format!("{} and {}", reps(rb), reps(rn))
+    };
     if c.noise_tested {
         format!(
-            "noise: Welch's t-test on {rb} and {rn} replications, Holm-corrected over the metrics that moved \
+            "noise: Welch's t-test on {both}, Holm-corrected over the metrics that moved \
              beyond the tolerance and the floors (family-wise error {:.0} %)",
             ALPHA * 100.0
         )
     } else {
         format!(
-            "noise: not tested across replications: {rb} and {rn} replication(s); with fewer than 2 on either side \
+            "noise: not tested across replications ({both}); with fewer than 2 on either side \
              noise cannot be told from change in general, so the tolerance, the floors and, for outcome shares and \
              sync-delay percentiles, the 95 % intervals of each run's own sample judge (run with --replications 3 \
              or more for a real test)"
@@ -154,7 +161,9 @@ fn to_text(
         new.display(),
         rules.tolerance * 100.0
     );
-    let _ = writeln!(s, "  {}", noise_note(c, replications));
+    for line in crate::report::summary::wrap(&noise_note(c, replications), 96) {
+        let _ = writeln!(s, "  {line}");
+    }
     let f = &rules.floors;
     let _ = writeln!(
         s,

@@ -57,8 +57,9 @@ fn memory_warning(sc: &Scenario, threads: usize) -> Option<String> {
     let have = machine_memory()?;
     (need > have).then(|| {
         format!(
-            "warning: this scenario is expected to need about {} of memory on {threads} thread(s), more than this machine's {}; fewer threads (--threads) or more pools need less",
+            "warning: this scenario is expected to need about {} of memory on {}, more than this machine's {}; fewer threads (--threads) or more pools need less",
             megabytes(need),
+            crate::report::summary::plural(threads as u64, "thread", "threads"),
             megabytes(have)
         )
     })

@@ -39,8 +39,9 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
     println!("  events        ~{:.0} per replication (estimate)", size.events);
     let threads = rayon::current_num_threads();
     println!(
-        "  memory        ~{} on {threads} thread(s) (estimate)",
-        megabytes(size.memory_bytes(&sc, threads))
+        "  memory        ~{} on {} (estimate)",
+        megabytes(size.memory_bytes(&sc, threads)),
+        plural(threads as u64, "thread", "threads")
     );
     if let Some(warning) = memory_warning(&sc, threads) {
         eprintln!("{warning}");

@@ -222,7 +222,7 @@ impl Summary {
         );
         let _ = writeln!(
             s,
-            "  Prompts      {} prompts delivered, {} quarantines",
+            "  Prompts      {} delivered, {} quarantines",
             per("prompts"),
             per("quarantines")
         );
@@ -288,12 +288,12 @@ impl Summary {
             .iter()
             .find(|o| o.outcome == "direct" && o.p50_s.is_some())
         {
-            let ms = |v: Option<f64>| v.map(|v| format!("{:.1}", v * 1e3)).unwrap_or_default();
+            let human = |v: Option<f64>| v.map(duration).unwrap_or_default();
             let _ = writeln!(
                 s,
-                "               direct syncs (no prompt): p50 {} ms, p99 {} ms from request to sync",
-                ms(d.p50_s),
-                ms(d.p99_s)
+                "               direct syncs (no prompt): p50 {}, p99 {} from request to sync",
+                human(d.p50_s),
+                human(d.p99_s)
             );
         }
         let shown: Vec<&PoolSummary> = if self.pools.len() <= 9 {
@@ -359,7 +359,7 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// Words of `text` in lines of at most `width` characters.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::new()];
     for word in text.split(' ') {
         let line = lines.last_mut().expect("one line at least");
@@ -474,7 +474,7 @@ mod tests {
         }
         let text = summary.to_text();
         assert!(
-            text.contains(&format!("{} prompts delivered", group(r.metric("prompts")))),
+            text.contains(&format!("{} delivered", group(r.metric("prompts")))),
             "{text}"
         );
         assert!(
