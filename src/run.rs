@@ -1,7 +1,7 @@
 //! Runs a scenario: every pool of every replication as an independent
 //! simulation, in parallel, merged in a fixed order.
 
-use crate::engine::{Progress, Streams};
+use crate::engine::{Engine, Progress, Streams};
 use crate::error::BadInput;
 use crate::model::{Plan, PoolResult, PoolSim};
 use crate::scenario::Scenario;
@@ -63,6 +63,31 @@ fn replication_of(r: PoolResult) -> Replication {
     }
 }
 
+/// Why the fast engine cannot run `sc` exactly, if it cannot: the
+/// scenario then runs on the per-connection engine whatever was asked.
+/// Every condition the fast engine does not simulate exactly belongs here.
+pub fn fast_engine_inexact(_sc: &Scenario) -> Option<String> {
+    Some("the fast engine is not built yet".into())
+}
+
+/// The engine that runs `sc` when `requested` was asked for (`None`: the
+/// default), with the reason when it is not the one asked for.
+pub fn engine_choice(sc: &Scenario, requested: Option<Engine>) -> (Engine, Option<String>) {
+    match requested {
+        Some(Engine::PerConnection) => (Engine::PerConnection, None),
+        Some(Engine::Fast) => match fast_engine_inexact(sc) {
+            None => (Engine::Fast, None),
+            Some(why) => (Engine::PerConnection, Some(why)),
+        },
+        None => (Engine::PerConnection, None),
+    }
+}
+
+/// The engine that runs `sc` when `requested` was asked for (`None`: the default).
+pub fn engine_for(sc: &Scenario, requested: Option<Engine>) -> Engine {
+    engine_choice(sc, requested).0
+}
+
 /// What `run` needs besides the scenario.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -72,15 +97,30 @@ pub struct RunOptions {
     pub progress: Option<Arc<Progress>>,
     /// Simulate only this shard's pools (`mailsim run --shard I/N`).
     pub shard: Option<ShardId>,
+    /// The engine asked for (`None`: the default); `engine_for` decides.
+    pub engine: Option<Engine>,
 }
 
-/// Simulates replication `rep`: its pools in parallel, merged in pool order.
+/// Simulates replication `rep` on the default engine: its pools in
+/// parallel, merged in pool order.
 pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&Progress>) -> Replication {
-    run_pools(sc, rep, progress, None)
+    run_pools(sc, rep, progress, None, engine_for(sc, None))
 }
 
-/// Simulates the pools of replication `rep` that `shard` owns (all without one).
-pub fn run_pools(sc: &Scenario, rep: u32, progress: Option<&Progress>, shard: Option<ShardId>) -> Replication {
+/// Simulates replication `rep` on `engine` (if it can run `sc`, see `engine_for`).
+pub fn run_replication_on(sc: &Scenario, rep: u32, engine: Engine) -> Replication {
+    run_pools(sc, rep, None, None, engine_for(sc, Some(engine)))
+}
+
+/// Simulates the pools of replication `rep` that `shard` owns (all without
+/// one) on `engine`.
+pub fn run_pools(
+    sc: &Scenario,
+    rep: u32,
+    progress: Option<&Progress>,
+    shard: Option<ShardId>,
+    engine: Engine,
+) -> Replication {
     let streams = Streams::new(sc.seed, rep);
     let plan = Plan::draw(sc, &streams);
     let pools: Vec<u32> = (0..sc.evaluator.pools)
@@ -88,7 +128,11 @@ pub fn run_pools(sc: &Scenario, rep: u32, progress: Option<&Progress>, shard: Op
         .collect();
     let mut rep = pools
         .into_par_iter()
-        .map(|pool| replication_of(PoolSim::new(sc, &plan, streams, pool).run(progress)))
+        .map(|pool| {
+            replication_of(match engine {
+                Engine::PerConnection | Engine::Fast => PoolSim::new(sc, &plan, streams, pool).run(progress),
+            })
+        })
         .reduce_with(Replication::merge_pools)
         .expect("every shard owns a pool (the CLI checks shards <= pools)");
     // Merging is exact whatever the order; only the pool list needs sorting.
@@ -99,10 +143,11 @@ pub fn run_pools(sc: &Scenario, rep: u32, progress: Option<&Progress>, shard: Op
 /// Runs every replication of `sc`.
 pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<RunResult> {
     let threads = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build()?;
+    let engine = engine_for(sc, opts.engine);
     let replications: Vec<Replication> = threads.install(|| {
         (0..sc.replications)
             .into_par_iter()
-            .map(|rep| run_pools(sc, rep, opts.progress.as_deref(), opts.shard))
+            .map(|rep| run_pools(sc, rep, opts.progress.as_deref(), opts.shard, engine))
             .collect()
     });
     Ok(RunResult::new(replications))

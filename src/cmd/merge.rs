@@ -98,6 +98,17 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<()> {
                 shard.id.count
             )));
         }
+        if let Some((first, s)) = shards.first()
+            && s.engine != shard.engine
+        {
+            return Err(bad(format!(
+                "{} ran on the {} engine and {} on the {} engine; merge only shards of one engine (their sample paths differ)",
+                first.display(),
+                s.engine,
+                dir.display(),
+                shard.engine
+            )));
+        }
         if shard.id.count != shards.first().map_or(shard.id.count, |(_, s)| s.id.count) {
             return Err(bad(format!(
                 "{} is one of {} shards, the others of {}",
@@ -121,6 +132,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<()> {
     }
     shards.sort_by_key(|(_, s)| s.id.index);
     let wall_s: f64 = shards.iter().map(|(_, s)| s.wall_s).sum();
+    let engine = shards[0].1.engine;
     let mut reps: Vec<Option<Replication>> = vec![None; sc.replications as usize];
     for (dir, shard) in shards {
         if shard.replications.len() != sc.replications as usize {
@@ -158,6 +170,8 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<()> {
         file: dirs[0].join(SCENARIO_COPY).display().to_string(),
         threads: count as usize,
         wall: Duration::from_secs_f64(wall_s),
+        engine,
+        engine_note: None,
     };
     let mut results = None;
     target.write(|dir| {

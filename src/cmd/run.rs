@@ -1,6 +1,7 @@
 //! `mailsim run SCENARIO`: simulate, write results atomically, summarise.
 
 use super::{Format, memory_warning, print_summary};
+use crate::engine::Engine;
 use crate::engine::Progress;
 use crate::error::BadInput;
 use crate::output::json::RunInfo;
@@ -9,7 +10,7 @@ use crate::output::{Target, write_results};
 use crate::report::progress::ProgressDisplay;
 use crate::report::render;
 use crate::report::summary::Summary;
-use crate::run::{RunOptions, ShardId, run as simulate, total_us};
+use crate::run::{RunOptions, ShardId, engine_choice, run as simulate, total_us};
 use crate::scenario::set::{Override, SloBound, apply};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::slo::{evaluate, verdict};
@@ -56,6 +57,18 @@ pub struct RunArgs {
     /// An SLO: METRIC<=VALUE or METRIC>=VALUE (repeatable; added to the scenario's [[slo]]).
     #[arg(long, value_name = "SLO", value_parser = SloBound::parse)]
     pub slo: Vec<SloBound>,
+    /// The simulation engine: `fast` or `per-connection` (the reference)
+    /// [default: fast where it is exact]. run.json records the one used.
+    #[arg(long, value_name = "ENGINE", value_parser = parse_engine)]
+    pub engine: Option<Engine>,
+}
+
+/// Parses `--engine`.
+pub fn parse_engine(text: &str) -> Result<Engine, String> {
+    Engine::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = Engine::ALL.iter().map(|e| e.name()).collect();
+        format!("unknown engine {text:?}; expected one of: {}", names.join(", "))
+    })
 }
 
 fn parse_set(text: &str) -> Result<Override, String> {
@@ -141,6 +154,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     ) {
         eprintln!("{warning}");
     }
+    let (engine, engine_note) = engine_choice(&sc, args.engine);
+    if let Some(note) = &engine_note
+        && !args.quiet
+    {
+        eprintln!("note: running on the {engine} engine: {note}");
+    }
     let progress = Arc::new(Progress::default());
     let display = ProgressDisplay::start(&progress, total_us(&sc, args.shard), sc.horizon, args.quiet);
     let started = Instant::now();
@@ -150,6 +169,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             threads,
             progress: Some(progress),
             shard: args.shard,
+            engine: Some(engine),
         },
     );
     let wall = started.elapsed();
@@ -164,11 +184,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             threads
         },
         wall,
+        engine,
+        engine_note,
     };
     if let Some(shard) = args.shard {
         target.write(|dir| {
             write_results(dir, &sc, &result, &info)?;
-            write_shard(dir, shard, RunKey::of(&sc, &text), wall.as_secs_f64(), &result)
+            write_shard(dir, shard, RunKey::of(&sc, &text), engine, wall.as_secs_f64(), &result)
         })?;
         if !args.quiet {
             let pools: Vec<String> = (0..sc.evaluator.pools)

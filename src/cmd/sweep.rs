@@ -5,8 +5,8 @@
 //! meets them all with confidence.
 
 use super::Format;
-use super::run::load_with_overrides;
-use crate::engine::Progress;
+use super::run::{load_with_overrides, parse_engine};
+use crate::engine::{Engine, Progress};
 use crate::error::BadInput;
 use crate::output::Target;
 use crate::output::tables::write_sweep_csv;
@@ -51,6 +51,9 @@ pub struct SweepArgs {
     /// Replace the output folder even if mailsim did not write it.
     #[arg(long)]
     pub force: bool,
+    /// The simulation engine: `fast` or `per-connection` [default: fast where it is exact].
+    #[arg(long, value_name = "ENGINE", value_parser = parse_engine)]
+    pub engine: Option<Engine>,
 }
 
 /// Runs the grid and writes the sweep folder.
@@ -118,6 +121,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
                         threads,
                         progress: Some(Arc::clone(&progress)),
                         shard: None,
+                        engine: args.engine,
                     },
                 )
             })

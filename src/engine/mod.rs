@@ -1,11 +1,14 @@
-//! The simulation engine: clock, pending-event queue and random streams.
+//! The simulation engine: clock, pending-event queue, random streams, and
+//! the name of each engine that uses them.
 //! It knows nothing of mail, tenants or files.
 
+pub mod kind;
 pub mod progress;
 pub mod queue;
 pub mod rng;
 pub mod time;
 
+pub use kind::Engine;
 pub use progress::Progress;
 pub use queue::EventQueue;
 pub use rng::{Purpose, Streams};

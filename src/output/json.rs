@@ -1,6 +1,7 @@
 //! `run.json`: what varies between runs of the same scenario (wall time,
 //! speed, threads, version) and what the run was, for people and scripts.
 
+use crate::engine::Engine;
 use crate::scenario::Scenario;
 use crate::stats::RunResult;
 use serde_json::json;
@@ -17,6 +18,10 @@ pub struct RunInfo {
     pub wall: Duration,
     /// The scenario text as run (after any `--set`), saved as scenario.toml.
     pub scenario_text: String,
+    /// The simulation engine that ran it.
+    pub engine: Engine,
+    /// Why that engine and not the one asked for, when they differ.
+    pub engine_note: Option<String>,
 }
 
 /// The JSON text of `run.json`.
@@ -37,6 +42,8 @@ pub fn run_json(sc: &Scenario, run: &RunResult, info: &RunInfo) -> String {
             "servers_per_pool": sc.evaluator.servers,
             "tenants": size.tenants,
         },
+        "engine": info.engine.name(),
+        "engine_note": info.engine_note,
         "threads": info.threads,
         "wall_s": info.wall.as_secs_f64(),
         "events": c.events,
@@ -44,6 +51,7 @@ pub fn run_json(sc: &Scenario, run: &RunResult, info: &RunInfo) -> String {
         "evaluations": c.evaluations,
         "events_per_s": c.events as f64 / wall,
         "requests_per_s": c.requests as f64 / wall,
+        "evaluations_per_s": c.evaluations as f64 / wall,
     });
     serde_json::to_string_pretty(&value).expect("JSON of plain values") + "\n"
 }

@@ -147,6 +147,16 @@ pub struct RunMeta {
     pub events: u64,
     pub requests: u64,
     pub requests_per_s: f64,
+    /// Evaluations per wall-clock second (absent before mailsim wrote it).
+    #[serde(default)]
+    pub evaluations_per_s: f64,
+    /// The simulation engine (absent before there were two: per-connection).
+    #[serde(default = "per_connection")]
+    pub engine: String,
+}
+
+fn per_connection() -> String {
+    crate::engine::Engine::PerConnection.name().into()
 }
 
 /// `run.json` → `scenario`: the effective settings of the run.
@@ -502,8 +512,7 @@ pub(crate) mod tests {
             &sc,
             &RunOptions {
                 threads: 1,
-                progress: None,
-                shard: None,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -513,6 +522,8 @@ pub(crate) mod tests {
             file: scenario_file.into(),
             threads: 1,
             wall: std::time::Duration::from_millis(5),
+            engine: crate::run::engine_for(&sc, None),
+            engine_note: None,
         };
         crate::output::write_results(dir.path(), &sc, &result, &info).unwrap();
         let results = Results::load(dir.path()).unwrap();

@@ -7,6 +7,7 @@
 //! encoding (base64). Merging is the same integer arithmetic as within one
 //! process, so the merged CSVs are byte-identical to an unsharded run.
 
+use crate::engine::Engine as SimEngine;
 use crate::error::BadInput;
 use crate::run::ShardId;
 use crate::scenario::Scenario;
@@ -68,6 +69,10 @@ struct ShardFile {
 struct Payload {
     shard: ShardId,
     run: RunKey,
+    /// The simulation engine's name; shards written before there were two
+    /// engines ran on the per-connection one.
+    #[serde(default = "per_connection")]
+    engine: String,
     /// Simulation wall time of this shard, seconds.
     wall_s: f64,
     replications: Vec<RepData>,
@@ -308,16 +313,28 @@ impl PoolData {
     }
 }
 
+fn per_connection() -> String {
+    SimEngine::PerConnection.name().into()
+}
+
 fn payload_checksum(payload: &Payload) -> String {
     let text = serde_json::to_string(payload).expect("plain data");
     format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
 /// Writes `shard.json` for the pools this shard ran.
-pub fn write_shard(dir: &Path, shard: ShardId, run: RunKey, wall_s: f64, result: &RunResult) -> anyhow::Result<()> {
+pub fn write_shard(
+    dir: &Path,
+    shard: ShardId,
+    run: RunKey,
+    engine: SimEngine,
+    wall_s: f64,
+    result: &RunResult,
+) -> anyhow::Result<()> {
     let payload = Payload {
         shard,
         run,
+        engine: engine.name().into(),
         wall_s,
         replications: result
             .replications
@@ -355,6 +372,8 @@ pub struct Shard {
     pub id: ShardId,
     /// Which run.
     pub run: RunKey,
+    /// The engine that simulated it.
+    pub engine: SimEngine,
     /// Its simulation wall time, seconds.
     pub wall_s: f64,
     /// Its pools' results, per replication.
@@ -378,6 +397,7 @@ pub fn read_shard(dir: &Path, sc: &Scenario) -> anyhow::Result<Shard> {
         return Err(bad("damaged: its checksum does not match its contents".into()));
     }
     let p = file.payload;
+    let engine = SimEngine::parse(&p.engine).ok_or_else(|| bad(format!("unknown engine {:?}", p.engine)))?;
     let buckets = sc.bucket_count();
     let mut replications = Vec::with_capacity(p.replications.len());
     for rep in &p.replications {
@@ -418,6 +438,7 @@ pub fn read_shard(dir: &Path, sc: &Scenario) -> anyhow::Result<Shard> {
     Ok(Shard {
         id: p.shard,
         run: p.run,
+        engine,
         wall_s: p.wall_s,
         replications,
     })

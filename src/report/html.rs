@@ -413,11 +413,12 @@ pub fn report_html(r: &Results) -> anyhow::Result<String> {
     );
     let _ = writeln!(
         h,
-        "</section>\n<footer><p class=\"meta\">Simulated {} events and {} requests in {:.2} s on {}. Numbers are the merge of all replications; per-replication values are in the CSV files beside this report.</p></footer>\n</body></html>",
+        "</section>\n<footer><p class=\"meta\">Simulated {} events and {} requests in {:.2} s on {} ({} engine). Numbers are the merge of all replications; per-replication values are in the CSV files beside this report.</p></footer>\n</body></html>",
         group(r.run.events),
         group(r.run.requests),
         r.run.wall_s,
-        plural(r.run.threads as u64, "thread", "threads")
+        plural(r.run.threads as u64, "thread", "threads"),
+        r.run.engine
     );
     Ok(h)
 }

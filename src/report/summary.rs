@@ -62,6 +62,10 @@ pub struct Summary {
     pub wall_s: f64,
     /// Simulated device requests per wall-clock second.
     pub requests_per_s: f64,
+    /// Quarantine evaluations per wall-clock second.
+    pub evaluations_per_s: f64,
+    /// The simulation engine that ran it.
+    pub engine: String,
     /// The output folder.
     pub output: String,
     /// The HTML report.
@@ -135,6 +139,8 @@ impl Summary {
                 .collect(),
             wall_s: r.run.wall_s,
             requests_per_s: r.run.requests_per_s,
+            evaluations_per_s: r.run.evaluations_per_s,
+            engine: r.run.engine.clone(),
             output: r.dir.display().to_string(),
             report: r.dir.join("report.html").display().to_string(),
             intervals: r
@@ -342,11 +348,11 @@ impl Summary {
         }
         let _ = writeln!(
             s,
-            "  Speed        {} events, {} requests in {:.2} s ({:.2} M requests/s)",
-            group(self.metric("events")),
-            group(self.metric("requests")),
+            "  Speed        {:.2} M evaluations/s, {:.2} M requests/s ({:.2} s, {} engine)",
+            self.evaluations_per_s / 1e6,
+            self.requests_per_s / 1e6,
             self.wall_s,
-            self.requests_per_s / 1e6
+            self.engine
         );
         let _ = writeln!(s, "  Report       {}", self.report);
         s
