@@ -2,9 +2,10 @@
 //! requests are conserved through the evaluator, counts add up, connection
 //! states never go negative, every Outlook set-up a person chose completes,
 //! `released` comes only from a switch to unmanaged, and a run repeats
-//! exactly.
+//! exactly; on both engines.
 
-use mailsim::run::run_replication;
+use mailsim::engine::Engine;
+use mailsim::run::run_replication_on;
 use mailsim::scenario::Scenario;
 use proptest::prelude::*;
 
@@ -149,58 +150,94 @@ proptest! {
     fn invariants_hold_for_random_scenarios(s in spec()) {
         let text = scenario(&s);
         let sc = Scenario::parse(&text, "random.toml").map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        let r = run_replication(&sc, 0, None);
-        let c = &r.counters;
-        // Requests through the evaluator: served, rejected, or still there at the end.
-        let l = &r.load;
-        prop_assert_eq!(l.arrivals, c.evaluations);
-        prop_assert!(l.served + l.rejected <= l.arrivals);
-        prop_assert!(l.arrivals - l.served - l.rejected <= (sc.evaluator.servers * sc.evaluator.pools) as u64 + l.queue_max * sc.evaluator.pools as u64);
-        prop_assert_eq!(l.wait.len(), l.served);
-        prop_assert!(l.utilization() <= 1.0 + 1e-9);
-        if !s.timeout { prop_assert_eq!(l.rejected, 0); }
-        // Sync delays: synced within counted; outcome counts add up.
-        let mut total = 0;
-        for (_, cell) in r.delays.cells() {
-            prop_assert!(cell.synced() <= cell.count);
-            prop_assert!(cell.max_us <= sc.horizon.0);
-            total += cell.count;
+        for engine in [Engine::PerConnection, Engine::Fast] {
+            check(&s, &sc, engine)?;
         }
-        // Every activation and re-add is one record of cohort `new` (SPEC §1).
-        let new_records: u64 = r.delays.cells().filter(|((_, cohort, _), _)| *cohort == mailsim::stats::Cohort::New).map(|(_, c)| c.count).sum();
-        prop_assert_eq!(new_records, c.activations + c.readds);
-        let outcomes: u64 = mailsim::stats::Outcome::ALL.iter().map(|&o| r.delays.outcome_count(o)).sum();
-        prop_assert_eq!(outcomes, total);
-        // `released`: only a switch to unmanaged ends a wait that way, and
-        // it ends it with a sync at that instant.
-        let released = r.delays.cells().filter(|((_, _, o), _)| *o == mailsim::stats::Outcome::Released);
-        for (_, cell) in released {
-            prop_assert!(s.changes.iter().any(|ch| ch.1 == 0 && ch.2 > 0), "released without a switch to unmanaged");
-            prop_assert_eq!(cell.synced(), cell.count);
-        }
-        // What people already did stands: every Outlook set-up a person chose
-        // (after a prompt or a block) ends with a working Outlook connection,
-        // unless the horizon comes first, whatever switch or re-add came between.
-        prop_assert_eq!(c.outlook_setups, c.outlook_setups_done + c.outlook_setups_after_horizon);
-        // Every prompt delivered quarantined its connection (at delivery or before).
-        prop_assert!(c.quarantines >= c.prompts);
-        // Connection states never go negative (a wrapped counter would be huge).
-        let connections = c.connections_initial + c.activations * 2 + c.readds * 2 + 1;
-        for b in 0..r.series.len() {
-            prop_assert!(r.series.quarantined[b] <= connections, "bucket {}: {}", b, r.series.quarantined[b]);
-            prop_assert!(r.series.blocked[b] <= connections, "bucket {}: {}", b, r.series.blocked[b]);
-        }
-        prop_assert_eq!(r.series.evaluations.iter().sum::<u64>(), c.evaluations);
-        prop_assert_eq!(r.series.rejected.iter().sum::<u64>(), l.rejected);
-        prop_assert_eq!(r.series.prompts.iter().sum::<u64>(), c.prompts);
-        // Unmanaged everywhere (or MDM) means no evaluations and no prompts.
-        if s.policy == 0 && s.changes.iter().all(|ch| ch.1 == 0) {
-            prop_assert_eq!(c.evaluations, 0);
-            prop_assert_eq!(c.prompts, 0);
-        }
-        // The same scenario runs the same way again.
-        let again = run_replication(&sc, 0, None);
-        prop_assert_eq!(&again.counters, c);
-        prop_assert_eq!(again.series, r.series);
     }
+}
+
+fn check(s: &Spec, sc: &Scenario, engine: Engine) -> Result<(), TestCaseError> {
+    let r = run_replication_on(sc, 0, engine);
+    let c = &r.counters;
+    // Requests through the evaluator: served, rejected, or still there at the end.
+    let l = &r.load;
+    prop_assert_eq!(l.arrivals, c.evaluations);
+    prop_assert!(l.served + l.rejected <= l.arrivals);
+    prop_assert!(
+        l.arrivals - l.served - l.rejected
+            <= (sc.evaluator.servers * sc.evaluator.pools) as u64 + l.queue_max * sc.evaluator.pools as u64
+    );
+    prop_assert_eq!(l.wait.len(), l.served);
+    prop_assert!(l.utilization() <= 1.0 + 1e-9);
+    if !s.timeout {
+        prop_assert_eq!(l.rejected, 0);
+    }
+    // Sync delays: synced within counted; outcome counts add up.
+    let mut total = 0;
+    for (_, cell) in r.delays.cells() {
+        prop_assert!(cell.synced() <= cell.count);
+        prop_assert!(cell.max_us <= sc.horizon.0);
+        total += cell.count;
+    }
+    // Every activation and re-add is one record of cohort `new` (SPEC §1).
+    let new_records: u64 = r
+        .delays
+        .cells()
+        .filter(|((_, cohort, _), _)| *cohort == mailsim::stats::Cohort::New)
+        .map(|(_, c)| c.count)
+        .sum();
+    prop_assert_eq!(new_records, c.activations + c.readds);
+    let outcomes: u64 = mailsim::stats::Outcome::ALL
+        .iter()
+        .map(|&o| r.delays.outcome_count(o))
+        .sum();
+    prop_assert_eq!(outcomes, total);
+    // `released`: only a switch to unmanaged ends a wait that way, and
+    // it ends it with a sync at that instant.
+    let released = r
+        .delays
+        .cells()
+        .filter(|((_, _, o), _)| *o == mailsim::stats::Outcome::Released);
+    for (_, cell) in released {
+        prop_assert!(
+            s.changes.iter().any(|ch| ch.1 == 0 && ch.2 > 0),
+            "released without a switch to unmanaged"
+        );
+        prop_assert_eq!(cell.synced(), cell.count);
+    }
+    // What people already did stands: every Outlook set-up a person chose
+    // (after a prompt or a block) ends with a working Outlook connection,
+    // unless the horizon comes first, whatever switch or re-add came between.
+    prop_assert_eq!(c.outlook_setups, c.outlook_setups_done + c.outlook_setups_after_horizon);
+    // Every prompt delivered quarantined its connection (at delivery or before).
+    prop_assert!(c.quarantines >= c.prompts);
+    // Connection states never go negative (a wrapped counter would be huge).
+    let connections = c.connections_initial + c.activations * 2 + c.readds * 2 + 1;
+    for b in 0..r.series.len() {
+        prop_assert!(
+            r.series.quarantined[b] <= connections,
+            "bucket {}: {}",
+            b,
+            r.series.quarantined[b]
+        );
+        prop_assert!(
+            r.series.blocked[b] <= connections,
+            "bucket {}: {}",
+            b,
+            r.series.blocked[b]
+        );
+    }
+    prop_assert_eq!(r.series.evaluations.iter().sum::<u64>(), c.evaluations);
+    prop_assert_eq!(r.series.rejected.iter().sum::<u64>(), l.rejected);
+    prop_assert_eq!(r.series.prompts.iter().sum::<u64>(), c.prompts);
+    // Unmanaged everywhere (or MDM) means no evaluations and no prompts.
+    if s.policy == 0 && s.changes.iter().all(|ch| ch.1 == 0) {
+        prop_assert_eq!(c.evaluations, 0);
+        prop_assert_eq!(c.prompts, 0);
+    }
+    // The same scenario runs the same way again.
+    let again = run_replication_on(sc, 0, engine);
+    prop_assert_eq!(&again.counters, c);
+    prop_assert_eq!(again.series, r.series);
+    Ok(())
 }

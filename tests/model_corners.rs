@@ -1,6 +1,7 @@
 //! What people already did stands (SPEC §1): an admin's switch, or a re-add,
 //! while someone is in the middle of something. Each test is one corner
-//! with fixed timings and an exact answer, run by the real binary.
+//! with fixed timings and an exact answer, run by the real binary on both
+//! engines, which agree byte for byte (`common::run_both`).
 //!
 //! One tenant of 1000 users, each with one third-party connection; polls
 //! every million days (a chance of 1 in 1000 a day that any poll falls in
@@ -9,7 +10,7 @@
 //! immediate, so every connection is quarantined from 1h00m30s.
 
 mod common;
-use common::{Row, delay, metric, num, run, series};
+use common::{Row, delay, metric, num, run_both as run, series};
 
 /// The scenario: `behavior` lines (added to the choice and fixed timings
 /// below unless they set them), policy changes after the one at 1 h, and

@@ -3,7 +3,10 @@
 //! superposition of independent Poisson processes), so a pool is an M/M/c
 //! queue with exponential service and M/D/1 with fixed service.
 //!
-//! Each test runs 10 independent replications and compares the mean of
+//! Each test runs on both engines (the fast engine's pool is a
+//! Kiefer–Wolfowitz recursion fed by one aggregated Poisson stream; the
+//! per-connection engine's is event-driven, fed by every connection's own
+//! polls). Each runs 10 independent replications and compares the mean of
 //! their mean waits with theory, allowing 4 standard errors measured from
 //! the spread across replications (a false alarm about 1 in 16,000 runs).
 //! It also requires that standard error to be under 4 % of the expected
@@ -87,28 +90,48 @@ fn erlang_c_is_3_over_5_point_3() {
     assert!((erlang_c(4, 3.0) - 13.5 / 26.5).abs() < 1e-12);
 }
 
+const ENGINES: [&str; 2] = ["fast", "per-connection"];
+
 #[test]
 fn mmc_mean_wait_matches_erlang_c() {
     // λ = 300/s (300 connections polling every 1 s on average), μ = 100/s, c = 4.
     let (lambda, mu, c) = (300.0, 100.0, 4);
-    let r = run(&scenario(c, r#"{ dist = "exponential", mean = "10ms" }"#, 300), &[]);
-    let expected_wait_ms = erlang_c(c, lambda / mu) / (c as f64 * mu - lambda) * 1e3;
-    check(
-        "M/M/4 mean wait (ms)",
-        &per_replication(&r.out, "wait_mean_ms"),
-        expected_wait_ms,
-    );
-    check(
-        "M/M/4 utilization",
-        &per_replication(&r.out, "utilization"),
-        lambda / (c as f64 * mu),
-    );
+    for engine in ENGINES {
+        let r = run(
+            &scenario(c, r#"{ dist = "exponential", mean = "10ms" }"#, 300),
+            &["--engine", engine],
+        );
+        let expected_wait_ms = erlang_c(c, lambda / mu) / (c as f64 * mu - lambda) * 1e3;
+        check(
+            &format!("{engine}: M/M/4 mean wait (ms)"),
+            &per_replication(&r.out, "wait_mean_ms"),
+            expected_wait_ms,
+        );
+        check(
+            &format!("{engine}: M/M/4 utilization"),
+            &per_replication(&r.out, "utilization"),
+            lambda / (c as f64 * mu),
+        );
+    }
 }
 
 #[test]
 fn md1_mean_wait_matches_pollaczek_khinchine() {
     // λ = 75/s, fixed 10 ms service, one server: ρ = 0.75, W = ρ / (2μ(1-ρ)) = 15 ms.
-    let r = run(&scenario(1, r#"{ dist = "fixed", value = "10ms" }"#, 75), &[]);
-    check("M/D/1 mean wait (ms)", &per_replication(&r.out, "wait_mean_ms"), 15.0);
-    check("M/D/1 utilization", &per_replication(&r.out, "utilization"), 0.75);
+    for engine in ENGINES {
+        let r = run(
+            &scenario(1, r#"{ dist = "fixed", value = "10ms" }"#, 75),
+            &["--engine", engine],
+        );
+        check(
+            &format!("{engine}: M/D/1 mean wait (ms)"),
+            &per_replication(&r.out, "wait_mean_ms"),
+            15.0,
+        );
+        check(
+            &format!("{engine}: M/D/1 utilization"),
+            &per_replication(&r.out, "utilization"),
+            0.75,
+        );
+    }
 }

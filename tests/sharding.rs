@@ -85,14 +85,20 @@ fn assert_same_csvs(a: &Path, b: &Path) {
 
 #[test]
 fn three_shards_merge_to_the_unsharded_run_in_any_order() {
+    for engine in ["fast", "per-connection"] {
+        three_shards_merge_on(engine);
+    }
+}
+
+fn three_shards_merge_on(engine: &str) {
     let s = setup(SCENARIO);
     let whole = s.dir.path().join("whole");
     assert!(
-        mailsim(&["run", "-q", "--out"], &[&whole, &s.scenario])
+        mailsim(&["run", "-q", "--engine", engine, "--out"], &[&whole, &s.scenario])
             .status
             .success()
     );
-    let shards = run_shards(&s, 3, &[]);
+    let shards = run_shards(&s, 3, &["--engine", engine]);
     let (merged, o) = merge(&s, "merged", &shards);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_csvs(&whole, &merged);
@@ -180,6 +186,12 @@ fn merge_refuses_what_it_cannot_merge_exactly() {
 
     let (_, o) = merge(&s, "not-a-shard", &[s.dir.path().to_path_buf()]);
     refused(&o, "cannot read");
+
+    // Two engines draw different sample paths: their shards do not merge.
+    let reference = run_shards(&s, 3, &["--engine", "per-connection"]);
+    let fast = run_shards(&s, 3, &["--engine", "fast"]);
+    let (_, o) = merge(&s, "engines", &[fast[0].clone(), reference[1].clone(), fast[2].clone()]);
+    refused(&o, "one engine");
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod serve;
 pub mod sweep;
 pub mod validate;
 
+use crate::engine::Engine;
 use crate::report::summary::Summary;
 use crate::scenario::Scenario;
 use clap::ValueEnum;
@@ -52,8 +53,8 @@ fn megabytes(bytes: f64) -> String {
 /// A warning, for stderr, when a run of `sc` on `threads` threads is
 /// expected to need more memory than the machine has. It stays a warning:
 /// the estimate is rough, and the run may still fit (or swap).
-fn memory_warning(sc: &Scenario, threads: usize) -> Option<String> {
-    let need = sc.expected_size().memory_bytes(sc, threads);
+fn memory_warning(sc: &Scenario, threads: usize, engine: Engine) -> Option<String> {
+    let need = sc.expected_size().memory_bytes(sc, threads, engine);
     let have = machine_memory()?;
     (need > have).then(|| {
         format!(

@@ -144,6 +144,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
+    let (engine, engine_note) = engine_choice(&sc, args.engine);
+    if let Some(note) = &engine_note
+        && !args.quiet
+    {
+        eprintln!("note: running on the {engine} engine: {note}");
+    }
     if let Some(warning) = memory_warning(
         &sc,
         if threads == 0 {
@@ -151,14 +157,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         } else {
             threads
         },
+        engine,
     ) {
         eprintln!("{warning}");
-    }
-    let (engine, engine_note) = engine_choice(&sc, args.engine);
-    if let Some(note) = &engine_note
-        && !args.quiet
-    {
-        eprintln!("note: running on the {engine} engine: {note}");
     }
     let progress = Arc::new(Progress::default());
     let display = ProgressDisplay::start(&progress, total_us(&sc, args.shard), sc.horizon, args.quiet);

@@ -25,6 +25,12 @@ pub enum Purpose {
     Selection = 5,
     /// Poll intervals and service times of one evaluator pool.
     Pool = 6,
+    /// The fast engine's draws for one evaluator pool: the aggregated poll
+    /// streams and counts, individual poll intervals, service times.
+    Fleet = 7,
+    /// The fast engine's prompt-always wave of one tenant and change: the
+    /// order its connections take their turns in, and the turns' times.
+    WaveOrder = 8,
 }
 
 /// SplitMix64 finaliser: a bijective mixer with good avalanche.

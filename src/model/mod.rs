@@ -2,10 +2,13 @@
 //! connections, the four policies, the prompt flow, and evaluator pools.
 
 pub mod decide;
+pub mod draws;
 pub use crate::scenario::{App, Policy};
 pub mod evaluator;
+pub mod fleet;
 pub mod population;
 pub mod sim;
 
+pub use fleet::FleetSim;
 pub use population::Plan;
 pub use sim::{PoolResult, PoolSim};

@@ -13,7 +13,7 @@
 //! prompts on one device.
 
 use super::{Change, Choice, Dist, Policy, Scenario, TenantGroup};
-use crate::engine::SimTime;
+use crate::engine::{Engine, SimTime};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -22,12 +22,17 @@ const SAMPLES: usize = 400;
 /// Memory that does not grow with the population: the binary, histograms,
 /// time series and thread stacks.
 const FIXED_BYTES: f64 = 24e6;
-/// Memory per connection of the pools in memory at once: device records,
-/// pending events and the spare room of the event queue's buckets. Measured
-/// on scenarios/scale.toml (8 pools) at 256k and 1M connections: 74 B per
-/// connection of the population on one thread, 105 B on two, that is 600
-/// and 420 B per connection of the pools in memory.
+/// Memory per connection of the pools in memory at once on the
+/// per-connection engine: device records, pending events and the spare room
+/// of the event queue's buckets. Measured on scenarios/scale.toml (8 pools)
+/// at 256k and 1M connections: 74 B per connection of the population on one
+/// thread, 105 B on two, that is 600 and 420 B per connection of the pools
+/// in memory.
 const BYTES_PER_CONNECTION: f64 = 500.0;
+/// The same on the fast engine: a state byte and a flow counter per device,
+/// the users' ranges, and the records and events of the devices something
+/// is happening to.
+const BYTES_PER_CONNECTION_FAST: f64 = 24.0;
 
 /// The expected size of a scenario, for `validate` and for sizing buffers.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,17 +46,34 @@ pub struct Size {
     /// Expected connections by the horizon (activations add devices, and
     /// Outlook set-ups add connections).
     pub connections_end: f64,
-    /// Expected events of one replication.
+    /// Expected events of one replication on the per-connection engine.
     pub events: f64,
+    /// Expected events of one replication on the fast engine: every
+    /// evaluated request (a quiet poll of a managed tenant is an event of
+    /// its pool's stream) and every event of a flow; quiet polls of
+    /// unmanaged tenants are counted, not simulated.
+    pub events_fast: f64,
 }
 
 impl Size {
-    /// Expected peak memory of a run on `threads` threads, in bytes: each
-    /// thread holds one pool (of one replication) at a time.
-    pub fn memory_bytes(&self, sc: &Scenario, threads: usize) -> f64 {
+    /// Expected events of one replication on `engine`.
+    pub fn events_on(&self, engine: Engine) -> f64 {
+        match engine {
+            Engine::Fast => self.events_fast,
+            Engine::PerConnection => self.events,
+        }
+    }
+
+    /// Expected peak memory of a run on `threads` threads of `engine`, in
+    /// bytes: each thread holds one pool (of one replication) at a time.
+    pub fn memory_bytes(&self, sc: &Scenario, threads: usize, engine: Engine) -> f64 {
         let pools = sc.evaluator.pools as f64;
         let at_once = (threads as f64).min(pools * sc.replications as f64).max(1.0);
-        FIXED_BYTES + BYTES_PER_CONNECTION * self.connections_end * (at_once / pools).min(sc.replications as f64)
+        let per_connection = match engine {
+            Engine::Fast => BYTES_PER_CONNECTION_FAST,
+            Engine::PerConnection => BYTES_PER_CONNECTION,
+        };
+        FIXED_BYTES + per_connection * self.connections_end * (at_once / pools).min(sc.replications as f64)
     }
 }
 
@@ -387,6 +409,7 @@ impl Scenario {
             connections: 0.0,
             connections_end: 0.0,
             events: 0.0,
+            events_fast: 0.0,
         };
         let mut total = Cost::default();
         for (g_index, g) in self.groups.iter().enumerate() {
@@ -472,6 +495,7 @@ impl Scenario {
         let capacity = ev.pools as f64 * ev.servers as f64 * horizon / ev.service_time.mean_us().max(1e-9);
         size.connections_end += total.setups;
         size.events = total.polls + total.evaluations.min(capacity) + total.other;
+        size.events_fast = total.evaluations + total.other;
         size
     }
 }

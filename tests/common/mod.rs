@@ -42,6 +42,50 @@ pub fn run(scenario: &str, args: &[&str]) -> Run {
     }
 }
 
+/// The result files two engines must agree on exactly where timings are
+/// fixed (their sample paths are then the same), and `summary.csv` without
+/// its `events` row, which counts each engine's own events.
+const SAME_ON_BOTH_ENGINES: [&str; 7] = [
+    "sync_delay.csv",
+    "evaluator.csv",
+    "timeseries.csv",
+    "outcomes.csv",
+    "sync_delay_cdf.csv",
+    "timeseries_pools.csv",
+    "metrics.csv",
+];
+
+/// Runs `scenario` on both engines and checks that they write the same
+/// results (see `SAME_ON_BOTH_ENGINES`); returns the fast engine's run.
+/// For scenarios whose every timing is fixed: the fast engine then polls
+/// every connection on its own, on the reference's schedule, so that the
+/// model's rules are checked exactly on both engines.
+pub fn run_both(scenario: &str, args: &[&str]) -> Run {
+    let reference = run(scenario, &[args, &["--engine", "per-connection"]].concat());
+    let fast = run(scenario, &[args, &["--engine", "fast"]].concat());
+    let without_events = |out: &Path| -> String {
+        std::fs::read_to_string(out.join("summary.csv"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains(",events,"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        without_events(&reference.out),
+        without_events(&fast.out),
+        "summary.csv differs between the engines\n{scenario}"
+    );
+    for f in SAME_ON_BOTH_ENGINES {
+        let (a, b) = (
+            std::fs::read_to_string(reference.out.join(f)).unwrap(),
+            std::fs::read_to_string(fast.out.join(f)).unwrap(),
+        );
+        assert!(a == b, "{f} differs between the engines:\n{a}\n---\n{b}\n{scenario}");
+    }
+    fast
+}
+
 /// Every row of a CSV in the output folder.
 pub fn rows(out: &Path, file: &str) -> Vec<Row> {
     let mut r = csv::Reader::from_path(out.join(file)).unwrap();

@@ -76,15 +76,9 @@ impl<'a> PoolSim<'a> {
         let tn = &mut self.tenants[tenant as usize];
         let k = tn.arrivals;
         tn.arrivals += 1;
-        let (global, rate) = (tn.global as u64, tn.arrival_rate);
-        let mut rng = self.streams.stream(Purpose::Arrival, global, k);
-        // The stream's first draw was this arrival's gap, used when it was
-        // scheduled; skip it so the draws below are the same in any run.
-        let _this_gap = exp_gap(&mut rng, rate);
-        let (u_kind, u_user, u_app, u_device): (f64, f64, f64, f64) =
-            (rng.r#gen(), rng.r#gen(), rng.r#gen(), rng.r#gen());
-        let next = exp_gap(&mut self.streams.stream(Purpose::Arrival, global, k + 1), rate);
-        self.schedule(self.now + next, Event::Arrival { tenant });
+        let draws = ArrivalDraws::draw(&self.streams, tn.global, k, tn.arrival_rate);
+        let (u_kind, u_user, u_app, u_device) = (draws.kind, draws.user, draws.app, draws.device);
+        self.schedule(self.now + draws.next_gap, Event::Arrival { tenant });
 
         let tn = &self.tenants[tenant as usize];
         if tn.users == 0 {

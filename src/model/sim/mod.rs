@@ -6,6 +6,8 @@
 //! arrays of small records indexed by `u32`, and events are small `Copy`
 //! values naming an index, so the event loop never allocates.
 
+pub use super::draws::PROMPT_TIMEOUT;
+use super::draws::{ArrivalDraws, DAY_US, FlowPlan};
 use super::evaluator::{Evaluator, Request};
 use super::population::Plan;
 use super::{App, Policy};
@@ -29,9 +31,6 @@ mod requests;
 mod setup;
 
 const NONE: u32 = u32::MAX;
-/// A prompt ignored, or answered later than this, times out (SPEC §1 step 4).
-pub const PROMPT_TIMEOUT: SimTime = SimTime::DAY;
-const DAY_US: f64 = 86_400e6;
 
 // Device flags.
 /// The device has had a prompt (what prompt-once remembers).
@@ -140,18 +139,6 @@ enum Event {
     Abandon { device: u32, generation: u16 },
 }
 
-/// The draws of one prompt or block flow, reproducible from its key.
-#[derive(Clone, Copy, Debug)]
-struct FlowPlan {
-    mail: SimTime,
-    outcome: Outcome,
-    reaction: SimTime,
-    setup: SimTime,
-    abandon: Option<SimTime>,
-    switch: bool,
-    switch_delay: SimTime,
-}
-
 /// The result of simulating one pool of one replication.
 #[derive(Clone, Debug)]
 pub struct PoolResult {
@@ -210,8 +197,4 @@ fn prefetch<T>(value: &T) {
 
 fn bucket_of(t: SimTime, width: SimTime, buckets: usize) -> usize {
     ((t.0 / width.0) as usize).min(buckets - 1)
-}
-
-fn exp_gap<R: Rng>(rng: &mut R, rate: f64) -> SimTime {
-    SimTime((-(1.0 - rng.r#gen::<f64>()).ln() / rate).min(u64::MAX as f64 / 8.0) as u64)
 }

@@ -36,36 +36,11 @@ impl<'a> PoolSim<'a> {
 
     /// The draws of the device's flow number `flow`. Keyed by (tenant,
     /// device, flow number), so the same person answers the same way in any
-    /// policy.
+    /// policy and on either engine.
     pub(super) fn flow_plan(&self, device: u32, flow: u16) -> FlowPlan {
         let d = &self.devices[device as usize];
         let tenant = &self.tenants[self.hot[device as usize].tenant as usize];
-        let entity = ((tenant.global as u64) << 32) | d.uid as u64;
-        let mut rng = self.streams.stream(Purpose::Flow, entity, flow as u64);
-        let b = &self.sc.behavior;
-        let mail = self.sc.devices.mail_delivery.sample(&mut rng);
-        let u_choice: f64 = rng.r#gen();
-        let reaction = b.reaction.sample(&mut rng);
-        let setup = b.outlook_setup.sample(&mut rng);
-        let abandon = b.abandon_after.as_ref().map(|a| a.sample(&mut rng));
-        let switch = rng.r#gen::<f64>() < b.blocked_switch;
-        let switch_delay = b.blocked_switch_delay.sample(&mut rng);
-        let outcome = if reaction >= PROMPT_TIMEOUT || u_choice >= b.choice.outlook + b.choice.third_party {
-            Outcome::Timeout
-        } else if u_choice < b.choice.outlook {
-            Outcome::Outlook
-        } else {
-            Outcome::Continued
-        };
-        FlowPlan {
-            mail,
-            outcome,
-            reaction,
-            setup,
-            abandon,
-            switch,
-            switch_delay,
-        }
+        FlowPlan::draw(self.sc, &self.streams, tenant.global, d.uid, flow)
     }
 
     pub(super) fn on_deliver(&mut self, device: u32, flow: u16) {

@@ -114,7 +114,7 @@ impl<'a> PoolSim<'a> {
         }
         let rate = self.tenants[local as usize].arrival_rate;
         if rate > 0.0 {
-            let first = exp_gap(&mut self.streams.stream(Purpose::Arrival, t as u64, 0), rate);
+            let first = ArrivalDraws::first_gap(&self.streams, t as u32, rate);
             self.schedule(first, Event::Arrival { tenant: local });
         }
         for (j, change) in g.changes.iter().enumerate() {

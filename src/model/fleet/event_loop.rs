@@ -1,0 +1,122 @@
+//! The event loop: the quiet stream's polls up to the next event, then the
+//! event; the time buckets; the results at the horizon.
+
+use super::*;
+
+impl<'a> FleetSim<'a> {
+    /// Runs to the horizon and returns the pool's results, reporting how far
+    /// it got to `progress` now and then.
+    pub fn run(mut self, progress: Option<&Progress>) -> PoolResult {
+        const REPORT_EVERY: u64 = 1 << 16;
+        let horizon = self.sc.horizon;
+        let (mut reported_us, mut reported_events) = (0u64, 0u64);
+        let mut report = |now: SimTime, events: u64| {
+            if let Some(p) = progress {
+                p.simulated_us
+                    .fetch_add(now.0.saturating_sub(reported_us), Ordering::Relaxed);
+                p.events.fetch_add(events - reported_events, Ordering::Relaxed);
+                (reported_us, reported_events) = (reported_us.max(now.0), events);
+            }
+        };
+        self.redraw_quiet();
+        loop {
+            let next_event = self.queue.peek_time().unwrap_or(SimTime::NEVER);
+            let limit = next_event.min(self.bucket_end).min(horizon);
+            self.quiet_polls_until(limit, &mut report);
+            if limit >= horizon {
+                break;
+            }
+            if self.bucket_end <= next_event {
+                self.now = self.bucket_end;
+                self.close_bucket();
+                continue;
+            }
+            let Some((t, event)) = self.queue.pop() else { break };
+            self.now = t;
+            self.counters.events += 1;
+            self.handle(event);
+            if self.quiet.dirty {
+                self.redraw_quiet();
+            }
+            if self.counters.events.is_multiple_of(REPORT_EVERY) {
+                report(t, self.counters.events);
+            }
+        }
+        self.now = horizon;
+        report(horizon, self.counters.events);
+        self.finish()
+    }
+
+    fn close_bucket(&mut self) {
+        let b = self.bucket;
+        if b < self.series.len() {
+            let end = self.bucket_end.min(self.sc.horizon);
+            self.count_unmanaged_polls(end);
+            self.series.quarantined[b] = self.quarantined;
+            self.series.blocked[b] = self.blocked;
+            self.series.wait[b] = self.waits.take();
+        }
+        self.bucket += 1;
+        self.bucket_end = self.bucket_end + self.sc.bucket;
+        // Waits of evaluations completing in the new bucket, known earlier.
+        if !self.later_waits.is_empty() {
+            let now = self.bucket as u32;
+            let waits = &mut self.waits;
+            self.later_waits.retain(|&(b, wait)| {
+                if b == now {
+                    waits.record(wait);
+                }
+                b != now
+            });
+        }
+    }
+
+    fn finish(mut self) -> PoolResult {
+        while self.bucket < self.series.len() {
+            self.close_bucket();
+        }
+        debug_assert!(self.later_waits.is_empty());
+        self.check_quiet_counts();
+        for t in self.tracks.values() {
+            for &cell in &t.episode_cell[..(t.episodes as usize).min(2)] {
+                self.delays.record_unsynced(cell as usize);
+            }
+        }
+        for episodes in self.more_episodes.values() {
+            for &(_, cell) in episodes {
+                self.delays.record_unsynced(cell as usize);
+            }
+        }
+        self.counters.evaluations_rejected = self.servers.stats.rejected;
+        PoolResult {
+            pool: self.pool,
+            counters: self.counters,
+            delays: self.delays,
+            load: self.servers.stats,
+            series: self.series,
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Poll {
+                device,
+                slot,
+                generation,
+            } => self.on_poll(device, slot, generation),
+            Event::EvalDone {
+                device,
+                slot,
+                generation,
+            } => self.on_eval_done(device, slot, generation),
+            Event::Arrival { tenant } => self.on_arrival(tenant),
+            Event::Change { tenant, change } => self.on_change(tenant, change as usize),
+            Event::WaveTurn { tenant, epoch } => self.on_wave_turn(tenant, epoch),
+            Event::Deliver { device, flow } => self.on_deliver(device, flow),
+            Event::Release { device, flow } => self.on_release(device, flow),
+            Event::Choose { device, flow } => self.on_choose(device, flow),
+            Event::OutlookReady { device, flow } => self.on_outlook_ready(device, flow),
+            Event::Abandon { device } => self.on_abandon(device),
+        }
+    }
+}
