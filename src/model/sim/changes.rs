@@ -112,10 +112,11 @@ impl<'a> PoolSim<'a> {
     pub(super) fn on_wave(&mut self, device: u32, epoch: u16) {
         let (d, h) = (self.devices[device as usize], self.hot[device as usize]);
         let tn = &self.tenants[h.tenant as usize];
-        if tn.policy != Policy::AnyAppPromptAlways || tn.wave_epoch != epoch {
+        if tn.wave_epoch != epoch {
             return; // the tenant switched again before this connection's turn
         }
-        if h.conn[App::ThirdParty.slot()].state != State::Active || d.flags & IN_FLOW != 0 {
+        let state = h.conn[App::ThirdParty.slot()].state.access();
+        if !state.is_some_and(|s| decide::wave_prompts(App::ThirdParty, tn.policy, s)) || d.flags & IN_FLOW != 0 {
             return;
         }
         self.devices[device as usize].flags |= PROMPTED;

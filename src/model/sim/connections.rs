@@ -36,12 +36,7 @@ impl<'a> PoolSim<'a> {
             App::ThirdParty => d.flags &= !CURRENT_OUTLOOK,
         }
         let prompted = d.flags & PROMPTED != 0;
-        let state = match (app, policy) {
-            (App::Outlook, _) | (_, Policy::Unmanaged) => State::Active,
-            (_, Policy::AnyAppPromptOnce) if prompted => State::Active,
-            (_, Policy::OutlookOnly) => State::Blocked,
-            _ => State::Quarantined,
-        };
+        let state = State::of(decide::on_new_connection(app, policy, prompted));
         self.set_state(device, slot, state);
         match state {
             State::Blocked => self.start_block(device, Cohort::New),

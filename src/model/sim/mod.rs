@@ -6,6 +6,7 @@
 //! arrays of small records indexed by `u32`, and events are small `Copy`
 //! values naming an index, so the event loop never allocates.
 
+use super::decide::{self, Access};
 use super::evaluator::{Evaluator, Request};
 use super::population::Plan;
 use super::{App, Policy};
@@ -58,6 +59,27 @@ enum State {
     Quarantined,
     /// Outlook-only: never syncs.
     Blocked,
+}
+
+impl State {
+    /// The state the shared rules (`model::decide`) give a connection.
+    fn of(access: Access) -> State {
+        match access {
+            Access::Allow => State::Active,
+            Access::Quarantine => State::Quarantined,
+            Access::Block => State::Blocked,
+        }
+    }
+
+    /// The rules' view of the state, or `None` for an empty slot.
+    fn access(self) -> Option<Access> {
+        match self {
+            State::Empty => None,
+            State::Active => Some(Access::Allow),
+            State::Quarantined => Some(Access::Quarantine),
+            State::Blocked => Some(Access::Block),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]

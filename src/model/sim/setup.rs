@@ -81,10 +81,7 @@ impl<'a> PoolSim<'a> {
                 };
                 // A policy in force at t=0 has been in force long enough that
                 // existing third-party devices were prompted, or blocked, long ago.
-                let state = match (app, policy) {
-                    (App::ThirdParty, Policy::OutlookOnly) => State::Blocked,
-                    _ => State::Active,
-                };
+                let state = State::of(decide::configured_connection(app, policy));
                 // Polling is already in its steady state for the interval that applies.
                 let interval = match state {
                     State::Active => &sc.devices.poll_interval,
@@ -93,7 +90,7 @@ impl<'a> PoolSim<'a> {
                 let first_poll = interval.sample_residual(&mut rng);
                 let device = self.add_device(local, user);
                 let d = &mut self.devices[device as usize];
-                if app == App::ThirdParty && policy.prompts() {
+                if decide::configured_counts_as_prompted(app, policy) {
                     d.flags |= PROMPTED;
                 }
                 if app == App::Outlook {
