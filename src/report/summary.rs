@@ -291,7 +291,7 @@ impl Summary {
             let human = |v: Option<f64>| v.map(duration).unwrap_or_default();
             let _ = writeln!(
                 s,
-                "               direct syncs (no prompt): p50 {}, p99 {} from request to sync",
+                "               direct: p50 {}, p99 {} from activation or re-add to sync",
                 human(d.p50_s),
                 human(d.p99_s)
             );
