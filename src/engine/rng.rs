@@ -25,6 +25,8 @@ pub enum Purpose {
     Selection = 5,
     /// Poll intervals and service times of one evaluator pool.
     Pool = 6,
+    /// A device's mode (push or fetch) and its first fetch, when modes are set.
+    Mode = 7,
 }
 
 /// SplitMix64 finaliser: a bijective mixer with good avalanche.

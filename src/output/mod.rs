@@ -30,6 +30,11 @@ fn write_file(dir: &Path, name: &str, f: impl FnOnce(&mut dyn Write) -> anyhow::
     Ok(())
 }
 
+/// The hour-of-week counts of a run with a calendar.
+pub const HOUR_OF_WEEK_FILE: &str = "hour_of_week.csv";
+/// The per-mode counts of a run with `devices.modes`.
+pub const DEVICE_MODES_FILE: &str = "device_modes.csv";
+
 /// Writes every result file into `dir`, and a copy of the scenario so
 /// that `mailsim report` can redraw from the folder alone.
 pub fn write_results(dir: &Path, sc: &Scenario, result: &RunResult, info: &RunInfo) -> anyhow::Result<()> {
@@ -55,6 +60,13 @@ pub fn write_results(dir: &Path, sc: &Scenario, result: &RunResult, info: &RunIn
     write_file(dir, "metrics.csv", |w| Ok(csv::write_metrics(result, sc, w)?))?;
     if result.replications.len() >= 2 {
         write_file(dir, "replications.csv", |w| Ok(csv::write_replications(result, sc, w)?))?;
+    }
+    // Only scenarios that opt in get these, so the others' folders are unchanged.
+    if sc.calendar.is_some() {
+        write_file(dir, HOUR_OF_WEEK_FILE, |w| Ok(csv::write_hour_of_week(result, w)?))?;
+    }
+    if !sc.devices.modes.is_empty() {
+        write_file(dir, DEVICE_MODES_FILE, |w| Ok(csv::write_device_modes(result, sc, w)?))?;
     }
     write_file(dir, "run.json", |w| {
         Ok(w.write_all(run_json(sc, result, info).as_bytes())?)

@@ -97,6 +97,34 @@ pub struct SeriesRow {
     pub wait_p50_ms: Option<f64>,
 }
 
+/// `hour_of_week.csv` row (runs with a calendar).
+#[derive(Clone, Debug, Deserialize)]
+pub struct WeekRow {
+    pub replication: String,
+    /// `local` (each tenant's clock) or `utc`.
+    pub clock: String,
+    pub hour_of_week: usize,
+    pub day: String,
+    pub hour: u32,
+    pub tenant_hours: f64,
+    pub activations: u64,
+    pub readds: u64,
+    pub prompts: u64,
+    pub timeouts: u64,
+    pub evaluations: u64,
+}
+
+/// `device_modes.csv` row (runs with `devices.modes`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct ModeRow {
+    pub replication: String,
+    pub mode: String,
+    pub devices: u64,
+    pub quarantines: u64,
+    pub quarantine_hours: f64,
+    pub quarantined_mean: f64,
+}
+
 /// `metrics.csv` row.
 #[derive(Clone, Debug, Deserialize)]
 pub struct MetricRow {
@@ -194,6 +222,10 @@ pub struct Results {
     /// Each pool's wait spectrum, then `all`; a folder written before
     /// `.hgrm` files existed has none.
     pub wait_spectra: Vec<WaitSpectrum>,
+    /// `hour_of_week.csv`; empty without a calendar.
+    pub week: Vec<WeekRow>,
+    /// `device_modes.csv`; empty without device modes.
+    pub device_modes: Vec<ModeRow>,
 }
 
 fn bad(path: &Path, what: impl std::fmt::Display) -> anyhow::Error {
@@ -267,6 +299,16 @@ impl Results {
             metrics: read_csv(dir, "metrics.csv")?,
             replication_stats: if dir.join("replications.csv").exists() {
                 read_csv(dir, "replications.csv")?
+            } else {
+                Vec::new()
+            },
+            week: if dir.join(super::HOUR_OF_WEEK_FILE).exists() {
+                read_csv(dir, super::HOUR_OF_WEEK_FILE)?
+            } else {
+                Vec::new()
+            },
+            device_modes: if dir.join(super::DEVICE_MODES_FILE).exists() {
+                read_csv(dir, super::DEVICE_MODES_FILE)?
             } else {
                 Vec::new()
             },

@@ -41,6 +41,9 @@ pub const CHARTS: [Chart; 5] = [
     },
 ];
 
+/// Caption of the hour-of-week chart (runs with a calendar).
+const WEEK_CAPTION: &str = "What happens at each hour of the week, as a mean over the times that hour came round in the horizon, per replication. Above, evaluation requests per second by each tenant's local hour (solid) and by UTC hour (dashed): the pools see the UTC curve. Below, by local hour: activations and re-adds (they follow the tenants' activity profile), prompts delivered, and those of them not answered within 24 h, which time out. Prompts delivered in the evening or before a weekend wait for the person's active hours and time out more often.";
+
 /// Escapes text for HTML.
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -113,13 +116,21 @@ fn card(out: &mut String, value: &str, key: &str) {
 }
 
 fn timeline(sc: &Scenario) -> Vec<Vec<String>> {
+    let when = |c: &crate::scenario::Change| match &sc.calendar {
+        Some(cal) => c.when.calendar_label(cal),
+        None => c.at.to_string(),
+    };
+    let origin = match &sc.calendar {
+        Some(cal) => format!("{} (t = 0)", cal.utc_label(crate::engine::SimTime::ZERO)),
+        None => "t = 0".into(),
+    };
     // (time in µs, group order) keeps the table in time order, groups in file order.
     let mut rows: Vec<((u64, usize), Vec<String>)> = Vec::new();
     for (i, g) in sc.groups.iter().enumerate() {
         rows.push((
             (0, i),
             vec![
-                "t = 0".into(),
+                origin.clone(),
                 g.name.clone(),
                 format!("{} tenants ({:.0} % MDM)", g.count, g.mdm_share * 100.0),
                 g.policy.to_string(),
@@ -129,7 +140,7 @@ fn timeline(sc: &Scenario) -> Vec<Vec<String>> {
             rows.push((
                 (c.at.0, i),
                 vec![
-                    c.at.to_string(),
+                    when(c),
                     g.name.clone(),
                     format!("{:.0} % of tenants", c.share * 100.0),
                     c.policy.to_string(),
@@ -366,6 +377,33 @@ pub fn report_html(r: &Results) -> anyhow::Result<String> {
             chart.name,
             inline_svg(&svg),
             esc(chart.caption)
+        );
+    }
+    if !r.week.is_empty() {
+        let path = r.dir.join(format!("{}.svg", crate::report::charts::WEEK_STEM));
+        let svg = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let _ = writeln!(
+            h,
+            "<figure id=\"chart-{}\">{}<figcaption>{}</figcaption></figure>",
+            crate::report::charts::WEEK_STEM,
+            inline_svg(&svg),
+            esc(WEEK_CAPTION)
+        );
+    }
+    if !r.device_modes.is_empty() {
+        h.push_str("<h3>Device modes</h3>");
+        table(
+            &mut h,
+            "device-modes",
+            &["mode", "devices", "quarantines", "quarantined (mean)"],
+            r.device_modes.iter().filter(|m| m.replication == "all").map(|m| {
+                vec![
+                    m.mode.clone(),
+                    group(m.devices),
+                    group(m.quarantines),
+                    format!("{:.1}", m.quarantined_mean / meta.replications.max(1) as f64),
+                ]
+            }),
         );
     }
     h.push_str("</section>\n<section id=\"tables\"><h2>Sync delay by policy, cohort and outcome</h2>\n");

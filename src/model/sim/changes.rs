@@ -77,7 +77,9 @@ impl<'a> PoolSim<'a> {
                 }
             }
             self.set_state(device, tp, State::Active);
-            self.request(device, tp as u8);
+            if self.pushes(device) {
+                self.request(device, tp as u8);
+            }
         }
     }
 

@@ -12,6 +12,7 @@ impl<'a> PoolSim<'a> {
         self.quarantined += (state == State::Quarantined) as u64;
         self.blocked += (state == State::Blocked) as u64;
         self.counters.quarantines += (state == State::Quarantined && old != State::Quarantined) as u64;
+        self.mode_state_change(device, slot, old, state);
     }
 
     /// A connection is (re)created in `app`'s slot: the start of a new
@@ -50,7 +51,7 @@ impl<'a> PoolSim<'a> {
             _ => self.open_episode(device, Cohort::New, Outcome::Direct),
         }
         self.request(device, slot as u8);
-        let next = self.now + self.poll_interval(state);
+        let next = self.now + self.poll_gap(device, slot, state);
         self.schedule(
             next,
             Event::Poll {
@@ -78,8 +79,13 @@ impl<'a> PoolSim<'a> {
         let _this_gap = exp_gap(&mut rng, rate);
         let (u_kind, u_user, u_app, u_device): (f64, f64, f64, f64) =
             (rng.r#gen(), rng.r#gen(), rng.r#gen(), rng.r#gen());
-        let next = exp_gap(&mut self.streams.stream(Purpose::Arrival, global, k + 1), rate);
-        self.schedule(self.now + next, Event::Arrival { tenant });
+        let next = self.arrival_after(
+            tenant,
+            self.now,
+            &mut self.streams.stream(Purpose::Arrival, global, k + 1),
+            rate,
+        );
+        self.schedule(next, Event::Arrival { tenant });
 
         let tn = &self.tenants[tenant as usize];
         if tn.users == 0 {
@@ -94,6 +100,7 @@ impl<'a> PoolSim<'a> {
             };
             let device = self.add_device(tenant, user);
             self.counters.activations += 1;
+            self.count_week(tenant, WeekKind::Activations);
             self.new_connection(device, app);
         } else {
             let u = self.users[user as usize];
@@ -110,6 +117,7 @@ impl<'a> PoolSim<'a> {
                 App::ThirdParty
             };
             self.counters.readds += 1;
+            self.count_week(tenant, WeekKind::Readds);
             self.new_connection(device, app);
         }
     }

@@ -88,6 +88,7 @@ impl<'a> PoolSim<'a> {
             }
         }
         self.counters.evaluations_rejected = self.eval.stats.rejected;
+        self.finish_calendar();
         PoolResult {
             pool: self.pool,
             counters: self.counters,

@@ -14,6 +14,7 @@ use crate::engine::{EventQueue, Progress, Purpose, SimTime, Streams};
 use crate::scenario::Scenario;
 use crate::stats::delay::{cell_index, cell_key, with_outcome};
 use crate::stats::series::WaitRecorder;
+use crate::stats::week::WeekKind;
 use crate::stats::{Cohort, Counters, Outcome, PoolStats, SyncDelays, TimeSeries};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -22,6 +23,7 @@ use std::sync::atomic::Ordering;
 
 mod block;
 mod changes;
+mod clocked;
 mod connections;
 mod episodes;
 mod event_loop;
@@ -111,6 +113,8 @@ struct Device {
     flow: u16,
     flags: u8,
     episode_cell: [u8; 2],
+    /// Index of the device's mode in `devices.modes` (0 without modes).
+    mode: u8,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -133,6 +137,8 @@ struct Tenant {
     activation_share: f64,
     third_party_share: f64,
     group: u32,
+    /// Index of the tenant's zone clock in `Plan::clocks` (`NO_CLOCK` without a calendar).
+    clock: u32,
 }
 
 /// Everything that can happen, as a small record naming what it happens to.
@@ -214,6 +220,8 @@ pub struct PoolSim<'a> {
     /// Open episodes of a device beyond its two slots (several re-adds during
     /// one wait): rare, so kept aside rather than in every device record.
     more_episodes: HashMap<u32, Vec<(SimTime, u8)>>,
+    /// The calendar and device modes; `None` for scenarios with neither.
+    clocked: Option<Box<clocked::Clocked>>,
 }
 
 /// Asks the processor to bring `value`'s cache line in, without waiting.

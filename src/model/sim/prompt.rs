@@ -14,7 +14,8 @@ impl<'a> PoolSim<'a> {
     /// Starts a prompt flow on the device; any prompt before it is cancelled.
     pub(super) fn start_prompt(&mut self, device: u32) -> (u16, FlowPlan) {
         self.devices[device as usize].flags |= IN_FLOW;
-        self.next_flow(device)
+        let (flow, plan) = self.next_flow(device);
+        (flow, self.clocked_plan(device, plan, self.now + plan.mail))
     }
 
     /// Cancels what the service still has to do in the device's prompt (the
@@ -72,7 +73,7 @@ impl<'a> PoolSim<'a> {
         if !self.flow_valid(device, flow) {
             return;
         }
-        let plan = self.flow_plan(device, flow);
+        let plan = self.clocked_plan(device, self.flow_plan(device, flow), self.now);
         let tp = App::ThirdParty.slot();
         let h = self.hot[device as usize];
         match h.conn[tp].state {
@@ -88,6 +89,12 @@ impl<'a> PoolSim<'a> {
         }
         self.counters.prompts += 1;
         self.series.prompts[self.bucket] += 1;
+        if self.clocked.is_some() {
+            self.count_week(h.tenant, WeekKind::Prompts);
+            if plan.outcome == Outcome::Timeout {
+                self.count_week(h.tenant, WeekKind::Timeouts);
+            }
+        }
         let event = match plan.outcome {
             Outcome::Continued => (self.now + plan.reaction, Event::Release { device, flow }),
             Outcome::Outlook => (self.now + plan.reaction, Event::Choose { device, flow }),
@@ -105,7 +112,9 @@ impl<'a> PoolSim<'a> {
         self.devices[device as usize].flags &= !IN_FLOW;
         if self.hot[device as usize].conn[tp].state == State::Quarantined {
             self.set_state(device, tp, State::Active);
-            self.request(device, tp as u8); // the server pushes: sync at once
+            if self.pushes(device) {
+                self.request(device, tp as u8); // the server pushes: sync at once
+            }
         }
     }
 

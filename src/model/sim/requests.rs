@@ -22,7 +22,7 @@ impl<'a> PoolSim<'a> {
             return; // the connection was replaced or removed
         }
         self.request(device, slot);
-        let next = self.now + self.poll_interval(c.state);
+        let next = self.now + self.poll_gap(device, slot as usize, c.state);
         self.schedule(
             next,
             Event::Poll {
@@ -47,6 +47,9 @@ impl<'a> PoolSim<'a> {
             return;
         }
         self.counters.evaluations += 1;
+        if self.clocked.is_some() {
+            self.count_week(h.tenant, WeekKind::Evaluations);
+        }
         self.series.evaluations[self.bucket] += 1;
         let req = Request {
             arrival: self.now,

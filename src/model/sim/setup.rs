@@ -29,6 +29,7 @@ impl<'a> PoolSim<'a> {
             blocked: 0,
             scratch: Vec::new(),
             more_episodes: HashMap::new(),
+            clocked: clocked::Clocked::new(sc, plan),
         };
         let pools = ev.pools as usize;
         for t in (pool as usize..plan.tenants.len()).step_by(pools) {
@@ -62,6 +63,7 @@ impl<'a> PoolSim<'a> {
             },
             third_party_share: g.third_party_share,
             group: tp.group,
+            clock: tp.clock,
         });
         self.counters.tenants += 1;
         self.counters.users += users as u64;
@@ -89,6 +91,7 @@ impl<'a> PoolSim<'a> {
                 };
                 let first_poll = interval.sample_residual(&mut rng);
                 let device = self.add_device(local, user);
+                let first_poll = self.first_poll(device, app, first_poll);
                 let d = &mut self.devices[device as usize];
                 if decide::configured_counts_as_prompted(app, policy) {
                     d.flags |= PROMPTED;
@@ -111,7 +114,8 @@ impl<'a> PoolSim<'a> {
         }
         let rate = self.tenants[local as usize].arrival_rate;
         if rate > 0.0 {
-            let first = exp_gap(&mut self.streams.stream(Purpose::Arrival, t as u64, 0), rate);
+            let mut rng = self.streams.stream(Purpose::Arrival, t as u64, 0);
+            let first = self.arrival_after(local, SimTime::ZERO, &mut rng, rate);
             self.schedule(first, Event::Arrival { tenant: local });
         }
         for (j, change) in g.changes.iter().enumerate() {
@@ -120,7 +124,7 @@ impl<'a> PoolSim<'a> {
                     self.counters.changes_ignored_mdm += 1;
                 } else {
                     self.queue.push(
-                        change.at,
+                        self.change_time(local, j, change.at),
                         Event::Change {
                             tenant: local,
                             change: j as u16,
@@ -152,9 +156,11 @@ impl<'a> PoolSim<'a> {
             flow: 0,
             flags: 0,
             episode_cell: [0; 2],
+            mode: 0,
         });
         u.first_device = device;
         u.devices += 1;
+        self.draw_mode(device);
         device
     }
 }

@@ -33,6 +33,7 @@ mod spectrum;
 mod style;
 pub mod sweep;
 mod wait;
+mod week;
 
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,8 @@ use spectrum::*;
 pub(crate) use style::PALETTE;
 use style::*;
 use wait::*;
+pub use week::WEEK_STEM;
+use week::*;
 
 /// Width of every chart in pixels.
 pub const WIDTH: u32 = 1200;
@@ -66,7 +69,9 @@ pub const CHART_STEMS: [&str; 5] = [
 /// Draws the charts of `r` into `dir`, each as PNG and SVG.
 pub fn write_charts(r: &Results, dir: &Path) -> anyhow::Result<()> {
     register_fonts();
-    for chart in Chart::ALL {
+    // The hour-of-week chart only for runs with a calendar.
+    let week = (!r.week.is_empty()).then_some(Chart::Week);
+    for chart in Chart::ALL.into_iter().chain(week) {
         let stem = chart.stem();
         let png = dir.join(format!("{stem}.png"));
         {
@@ -129,6 +134,7 @@ enum Chart {
     Wait,
     Spectrum,
     Outcomes,
+    Week,
 }
 
 impl Chart {
@@ -141,6 +147,7 @@ impl Chart {
             Chart::Wait => CHART_STEMS[2],
             Chart::Spectrum => CHART_STEMS[3],
             Chart::Outcomes => CHART_STEMS[4],
+            Chart::Week => WEEK_STEM,
         }
     }
 
@@ -154,6 +161,7 @@ impl Chart {
             Chart::Wait => draw_wait(root, r),
             Chart::Spectrum => draw_spectrum(root, r),
             Chart::Outcomes => draw_outcomes(root, r),
+            Chart::Week => draw_week(root, r),
         }
     }
 }
