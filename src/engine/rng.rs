@@ -25,6 +25,9 @@ pub enum Purpose {
     Selection = 5,
     /// Poll intervals and service times of one evaluator pool.
     Pool = 6,
+    /// A load generator's own draws: thinning the schedule, and the service
+    /// times of the prediction for the compressed load.
+    Load = 7,
 }
 
 /// SplitMix64 finaliser: a bijective mixer with good avalanche.

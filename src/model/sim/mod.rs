@@ -27,6 +27,9 @@ mod event_loop;
 mod prompt;
 mod requests;
 mod setup;
+pub mod wire;
+
+pub use wire::{Kind, Observer, Quiet, WireEvent};
 
 const NONE: u32 = u32::MAX;
 /// A prompt ignored, or answered later than this, times out (SPEC §1 step 4).
@@ -167,8 +170,9 @@ pub struct PoolResult {
     pub series: TimeSeries,
 }
 
-/// The state of one pool's simulation.
-pub struct PoolSim<'a> {
+/// The state of one pool's simulation; `O` hears every request and
+/// control step (see [`wire`]), [`Quiet`] in a plain run.
+pub struct PoolSim<'a, O: Observer = Quiet> {
     sc: &'a Scenario,
     streams: Streams,
     pool: u32,
@@ -192,6 +196,7 @@ pub struct PoolSim<'a> {
     /// Open episodes of a device beyond its two slots (several re-adds during
     /// one wait): rare, so kept aside rather than in every device record.
     more_episodes: HashMap<u32, Vec<(SimTime, u8)>>,
+    observer: O,
 }
 
 /// Asks the processor to bring `value`'s cache line in, without waiting.
