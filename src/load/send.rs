@@ -5,7 +5,8 @@
 //! as wrk2 does, so that a stall of the target is charged to every request
 //! it delayed (no coordinated omission).
 //!
-//! A dispatcher thread walks the schedule and sleeps until each instant
+//! A dispatcher thread walks the schedule and sleeps until each instant, at
+//! most once per [`QUANTUM`] (the calls due then go together)
 //! (`std::thread::sleep`, a high-resolution timer, with the thread's timer
 //! slack cut to 1 µs; tokio's timer has a 1 ms resolution), then hands the
 //! calls due, in batches, to the runtime's thread, which runs the
@@ -43,6 +44,11 @@ use tokio::sync::mpsc;
 /// A call due within this is handed on now with the others due, rather
 /// than slept for: a sleep costs a wake-up, and overshoots by about as much.
 pub const EARLY: Duration = Duration::from_micros(20);
+
+/// The dispatcher wakes at most once per quantum: at high rates the calls
+/// due go out together, up to this late, instead of one wake-up (and one
+/// of the target's) per call. Well under the 1 ms that counts as late.
+pub const QUANTUM: Duration = Duration::from_micros(250);
 
 /// Calls handed to the connections' thread at once, at most.
 const HANDOFF: usize = 256;
@@ -179,6 +185,7 @@ fn dispatch_thread(
     // it starts) are open before the first calls.
     let start = Instant::now() + Duration::from_millis(50);
     let mut last = start;
+    let mut woke = start;
     let mut out: Vec<Job> = Vec::with_capacity(HANDOFF);
     'calls: while let Some(batch) = rx.blocking_recv() {
         for call in batch {
@@ -189,8 +196,10 @@ fn dispatch_thread(
                 if !out.is_empty() && tx.send(std::mem::take(&mut out)).is_err() {
                     break 'calls;
                 }
-                std::thread::sleep(intended - now);
+                let wake = intended.max(woke + QUANTUM);
+                std::thread::sleep(wake.saturating_duration_since(now));
                 now = Instant::now();
+                woke = now;
             }
             record(&mut lag, now.saturating_duration_since(intended));
             if let Some(p) = progress {
