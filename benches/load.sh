@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 SERVERS=${SERVERS:-4}
 IO_THREADS=${IO_THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
 DURATION=${DURATION:-10s}
 RATES=${RATES:-"20000 40000 60000 80000 100000 120000 140000"}
 OHA=${OHA:-$(command -v oha || echo "$HOME/.cargo/bin/oha")}
@@ -45,7 +46,7 @@ printf '%10s %10s %12s %12s %14s %10s %8s %8s\n' rate sent/s "lag p99 ms" "own l
 for rate in $RATES; do
     speedup=$(awk -v r="$rate" 'BEGIN { printf "%.1f", r / (2100 / 900) }')
     target/release/mailsim load tests/data/load_steady.toml --target "$url" --speedup "$speedup" \
-        --duration "$DURATION" --connections "$CONNECTIONS" --id-run 1 --quiet --out "$tmp/load" \
+        --duration "$DURATION" --connections "$CONNECTIONS" --threads "$THREADS" --id-run 1 --quiet --out "$tmp/load" \
         --set evaluator.service_time.value=1us --set evaluator.servers=64 --set horizon=30d --set bucket=1h
     row=$(awk -F, '$1 == "all"' "$tmp/load/load.csv")
     own=$(python3 -c "import json; print(json.load(open('$tmp/load/run.json'))['load']['dispatch_lag_p99_ms'])")

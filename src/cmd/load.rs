@@ -51,6 +51,11 @@ pub struct LoadArgs {
     /// HTTP/1.1 keep-alive connections to the target.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub connections: u64,
+    /// Sender threads, each running a share of the connections on its own
+    /// runtime (a device's calls always on the same one). More than one
+    /// pays only where a core is free of the target.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub threads: u64,
     /// Drop (and count) a poll or push when this many calls are queued or on the wire.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub max_in_flight: u64,
@@ -193,6 +198,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
         rate_scale: args.rate_scale,
         pool: args.pool,
         connections: args.connections as usize,
+        threads: args.threads as usize,
         max_in_flight: args.max_in_flight as usize,
         timeout: args.timeout,
         template: template.clone(),
@@ -221,6 +227,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<()> {
         rate_scale: args.rate_scale,
         duration_s: args.duration.map(|d| d.as_secs_f64()),
         connections: cfg.connections,
+        threads: cfg.threads,
         max_in_flight: cfg.max_in_flight,
         timeout_s: cfg.timeout.as_secs_f64(),
         id_run,

@@ -124,6 +124,8 @@ pub struct LoadConfig {
     pub pool: u32,
     /// Keep-alive connections.
     pub connections: usize,
+    /// Sender threads (each runs a share of the connections).
+    pub threads: usize,
     /// Polls and pushes are dropped when this many calls are outstanding.
     pub max_in_flight: usize,
     /// A call unanswered after this is a timeout.
@@ -211,6 +213,7 @@ pub fn run(sc: &Scenario, cfg: &LoadConfig) -> anyhow::Result<LoadRun> {
             .map_err(|_| BadInput(format!("--target {}: not a valid host", cfg.target.url)))?,
         base_path: cfg.target.base_path.clone(),
         connections: cfg.connections,
+        threads: cfg.threads,
         max_in_flight: cfg.max_in_flight,
         timeout: cfg.timeout,
         speedup: cfg.speedup,

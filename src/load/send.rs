@@ -1,16 +1,17 @@
 //! The open-loop sender: every call goes out at its intended instant
 //! (simulated time ÷ speed-up) whatever the earlier answers do, over a
-//! fixed pool of HTTP/1.1 keep-alive connections (hyper on a single-thread
-//! tokio runtime), and its latency is counted from that intended instant,
-//! as wrk2 does, so that a stall of the target is charged to every request
-//! it delayed (no coordinated omission).
+//! fixed pool of HTTP/1.1 keep-alive connections (hyper; `threads` sender
+//! threads, each a single-thread tokio runtime with its share of the
+//! connections, every call about one device on the same thread), and its
+//! latency is counted from that intended instant, as wrk2 does, so that a
+//! stall of the target is charged to every request it delayed (no
+//! coordinated omission).
 //!
-//! A dispatcher thread walks the schedule and sleeps until each instant, at
-//! most once per [`QUANTUM`] (the calls due then go together)
+//! A dispatcher thread walks the schedule and sleeps until each instant
 //! (`std::thread::sleep`, a high-resolution timer, with the thread's timer
-//! slack cut to 1 µs; tokio's timer has a 1 ms resolution), then hands the
-//! calls due, in batches, to the runtime's thread, which runs the
-//! connections. Sleeping rather than spinning leaves the cores to the
+//! slack cut to 1 µs; tokio's timer has a 1 ms resolution), waking at most
+//! once per [`QUANTUM`], then hands the calls due, in batches, to the
+//! sender threads, which run the connections. Sleeping rather than spinning leaves the cores to the
 //! target, which shares this machine in tests. A due call goes to an idle
 //! connection, or waits in one FIFO queue until a connection is free; polls
 //! and pushes are dropped (and counted) when `max_in_flight` calls are
@@ -65,8 +66,10 @@ pub struct SendSettings {
     pub host: HeaderValue,
     /// The URL's path, put before every call's path ("" for none).
     pub base_path: String,
-    /// Keep-alive connections.
+    /// Keep-alive connections, over all sender threads.
     pub connections: usize,
+    /// Sender threads, each with its own runtime and share of the connections.
+    pub threads: usize,
     /// Polls and pushes are dropped when this many calls are queued or on the wire.
     pub max_in_flight: usize,
     /// A call not answered within this is a timeout.
@@ -142,14 +145,41 @@ enum Exchange {
 /// Sends every call of `rx` at its instant; returns when the schedule is
 /// done and the last answer is in (or the drain time ran out).
 pub fn send(s: SendSettings, rx: mpsc::Receiver<Vec<Call>>) -> anyhow::Result<Sent> {
-    let (tx, jobs) = mpsc::unbounded_channel();
+    let threads = s.threads.clamp(1, s.connections.max(1));
+    let (mut txs, mut rxs) = (Vec::new(), Vec::new());
+    for _ in 0..threads {
+        let (tx, jobs) = mpsc::unbounded_channel();
+        txs.push(tx);
+        rxs.push(jobs);
+    }
     let (speedup, progress) = (s.speedup, s.progress.clone());
     let dispatcher = std::thread::Builder::new()
         .name("load-dispatch".into())
-        .spawn(move || dispatch_thread(rx, tx, speedup, progress.as_deref()))?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let local = tokio::task::LocalSet::new();
-    let sent = local.block_on(&rt, run(s, jobs));
+        .spawn(move || dispatch_thread(rx, txs, speedup, progress.as_deref()))?;
+    // Each sender thread has its share of the connections and of the
+    // in-flight bound, and its own runtime; the last one is this thread.
+    let mut shard = s.clone();
+    shard.connections = s.connections.max(1).div_ceil(threads);
+    shard.max_in_flight = s.max_in_flight.div_ceil(threads).max(1);
+    let mut others = Vec::new();
+    let last = rxs.pop().expect("one thread at least");
+    for (i, jobs) in rxs.into_iter().enumerate() {
+        let shard = shard.clone();
+        others.push(
+            std::thread::Builder::new()
+                .name(format!("load-send-{i}"))
+                .spawn(move || run_thread(shard, jobs))?,
+        );
+    }
+    let mut sent = run_thread(shard, last);
+    for t in others {
+        let theirs = t.join().map_err(|_| anyhow::anyhow!("a load sender thread panicked"))?;
+        match (&mut sent, theirs) {
+            (Ok(mine), Ok(theirs)) => mine.merge(&theirs),
+            (Ok(_), Err(e)) => sent = Err(e),
+            (Err(_), _) => {}
+        }
+    }
     let d = dispatcher
         .join()
         .map_err(|_| anyhow::anyhow!("the load's dispatcher panicked"))?;
@@ -158,6 +188,29 @@ pub fn send(s: SendSettings, rx: mpsc::Receiver<Vec<Call>>) -> anyhow::Result<Se
     sent.wall = d.start.elapsed();
     sent.recorder.dispatch_lag = Some(d.lag);
     Ok(sent)
+}
+
+/// One sender thread: a single-thread runtime running its connections.
+fn run_thread(s: SendSettings, jobs: mpsc::UnboundedReceiver<Vec<Job>>) -> anyhow::Result<Sent> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, run(s, jobs))
+}
+
+impl Sent {
+    /// Adds another sender thread's measurements.
+    fn merge(&mut self, o: &Sent) {
+        self.recorder.merge(&o.recorder);
+        self.not_sent += o.not_sent;
+        self.queued += o.queued;
+        self.abandoned += o.abandoned;
+    }
+}
+
+/// The sender thread of a call: every call about one device goes to the
+/// same one, so that its state-changing calls stay in order.
+fn thread_of(op: &Op, threads: usize) -> usize {
+    op.device().map_or(0, |d| (d % threads as u64) as usize)
 }
 
 /// Cuts this thread's timer slack (Linux: 50 µs by default) to 1 ns, so
@@ -175,7 +228,7 @@ fn precise_timers() {
 /// calls due to the connections' thread.
 fn dispatch_thread(
     mut rx: mpsc::Receiver<Vec<Call>>,
-    tx: mpsc::UnboundedSender<Vec<Job>>,
+    txs: Vec<mpsc::UnboundedSender<Vec<Job>>>,
     speedup: f64,
     progress: Option<&Progress>,
 ) -> Dispatched {
@@ -186,14 +239,24 @@ fn dispatch_thread(
     let start = Instant::now() + Duration::from_millis(50);
     let mut last = start;
     let mut woke = start;
-    let mut out: Vec<Job> = Vec::with_capacity(HANDOFF);
+    let n = txs.len();
+    let mut out: Vec<Vec<Job>> = (0..n).map(|_| Vec::with_capacity(HANDOFF)).collect();
+    // The intended instant of the oldest call not handed on yet.
+    let mut oldest: Option<Instant> = None;
+    // Hands on every thread's calls; false when the senders are gone.
+    let flush = |out: &mut Vec<Vec<Job>>, oldest: &mut Option<Instant>| -> bool {
+        *oldest = None;
+        out.iter_mut()
+            .zip(&txs)
+            .all(|(o, tx)| o.is_empty() || tx.send(std::mem::replace(o, Vec::with_capacity(HANDOFF))).is_ok())
+    };
     'calls: while let Some(batch) = rx.blocking_recv() {
         for call in batch {
             let intended = start + Duration::from_nanos((call.at.0 as f64 * 1e3 / speedup) as u64);
             let mut now = Instant::now();
             if intended > now + EARLY {
                 // Hand on what is due before sleeping.
-                if !out.is_empty() && tx.send(std::mem::take(&mut out)).is_err() {
+                if !flush(&mut out, &mut oldest) {
                     break 'calls;
                 }
                 let wake = intended.max(woke + QUANTUM);
@@ -206,19 +269,18 @@ fn dispatch_thread(
                 p.simulated_us.store(call.at.0, Relaxed);
                 p.events.fetch_add(1, Relaxed);
             }
-            out.push(Job { call, intended });
+            let t = thread_of(&call.op, n);
+            out[t].push(Job { call, intended });
             last = now;
-            let oldest = now.saturating_duration_since(out[0].intended);
-            if (out.len() >= HANDOFF || oldest >= HOLD)
-                && tx
-                    .send(std::mem::replace(&mut out, Vec::with_capacity(HANDOFF)))
-                    .is_err()
+            let first = *oldest.get_or_insert(intended);
+            if (out[t].len() >= HANDOFF || now.saturating_duration_since(first) >= HOLD)
+                && !flush(&mut out, &mut oldest)
             {
                 break 'calls;
             }
         }
         // The schedule's batch is done: what is due goes now.
-        if !out.is_empty() && tx.send(std::mem::take(&mut out)).is_err() {
+        if !flush(&mut out, &mut oldest) {
             break;
         }
     }

@@ -254,6 +254,8 @@ pub struct LoadInfo {
     pub duration_s: Option<f64>,
     /// Connections.
     pub connections: usize,
+    /// Sender threads.
+    pub threads: usize,
     /// Max in flight.
     pub max_in_flight: usize,
     /// Per-call timeout, seconds.
@@ -291,6 +293,7 @@ pub fn load_json(r: &LoadResult, info: &LoadInfo) -> Value {
         "duration_s": info.duration_s,
         "stop_s": r.stop.as_secs_f64(),
         "connections": info.connections,
+        "sender_threads": info.threads,
         "max_in_flight": info.max_in_flight,
         "timeout_s": info.timeout_s,
         "id_run": info.id_run,
