@@ -200,7 +200,7 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.25rem; border
 .card .v { font-size: 1.4rem; font-weight: bold; } .card .k { color: #555; font-size: 0.85rem; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; } th { background: #f3f3f3; }
-td:first-child, th:first-child, td.l { text-align: left; }
+td:first-child, th:first-child, td.l, #decisions td:last-child { text-align: left; }
 #verdict { border-left: 6px solid #2a7; padding: 0.2rem 1rem; background: #f4fbf6; }
 #verdict.bad { border-left-color: #c33; background: #fdf3f3; }
 .pass { color: #176b3a; font-weight: bold; } .fail { color: #a11; font-weight: bold; }
