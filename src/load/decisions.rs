@@ -38,6 +38,8 @@ pub const RACE_MARGIN: Duration = Duration::from_millis(5);
 pub struct Mismatch {
     /// The connection (see `schedule::Ids::key`).
     pub key: u64,
+    /// The tenant's id on the wire.
+    pub tenant: u64,
     /// When the model sent the request (simulated).
     pub at: SimTime,
     /// From intended send to answer (wall).
@@ -195,6 +197,7 @@ mod tests {
     fn m(at: u64, service: Access, model: Access) -> Mismatch {
         Mismatch {
             key: 7,
+            tenant: 1,
             at: SimTime(at),
             flight: Duration::from_millis(10),
             service,

@@ -227,7 +227,12 @@ pub fn run(sc: &Scenario, cfg: &LoadConfig) -> anyhow::Result<LoadRun> {
         .join()
         .map_err(|_| anyhow::anyhow!("the schedule's simulation panicked"))?;
     let sent = sent?;
-    let rec = sent.recorder;
+    let mut rec = sent.recorder;
+    // A tenant's policy calls go out on one sender thread and its devices'
+    // calls on others: a failed policy call taints them all.
+    for m in &mut rec.decisions.mismatches {
+        m.after_failure |= rec.failed_tenants.contains(&m.tenant);
+    }
     let decisions = decisions::classify(
         rec.decisions.compared,
         rec.decisions.matched,

@@ -587,6 +587,7 @@ fn note(sh: &Shared, job: &Job, sent: Instant, done: Instant, outcome: Exchange)
         };
         rec.decisions.mismatches.push(super::decisions::Mismatch {
             key: Ids::key((device & 0xffff_ffff) as u32, app),
+            tenant: op.tenant(),
             at: job.call.at,
             flight: latency,
             service: a.decision,
