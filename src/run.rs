@@ -49,7 +49,7 @@ pub fn total_us(sc: &Scenario, shard: Option<ShardId>) -> u64 {
 }
 
 /// One pool's results as a replication of that pool alone.
-fn replication_of(r: PoolResult) -> Replication {
+pub fn replication_of(r: PoolResult) -> Replication {
     Replication {
         counters: r.counters,
         delays: r.delays,

@@ -27,6 +27,9 @@ pub enum Purpose {
     Pool = 6,
     /// A device's mode (push or fetch) and its first fetch, when modes are set.
     Mode = 7,
+    /// A load generator's own draws: thinning the schedule, and the service
+    /// times of the prediction for the compressed load.
+    Load = 8,
 }
 
 /// SplitMix64 finaliser: a bijective mixer with good avalanche.

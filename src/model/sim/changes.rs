@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     /// The tenant's devices, into `self.scratch`.
     pub(super) fn collect_devices(&mut self, tenant: u32) {
         self.scratch.clear();
@@ -24,6 +24,16 @@ impl<'a> PoolSim<'a> {
         let old = self.tenants[tenant as usize].policy;
         if new == old {
             return;
+        }
+        if O::ACTIVE {
+            let global = self.tenants[tenant as usize].global;
+            self.observer.on(
+                self.now,
+                WireEvent::Policy {
+                    tenant: global,
+                    policy: new,
+                },
+            );
         }
         let tn = &mut self.tenants[tenant as usize];
         tn.policy = new;
@@ -78,7 +88,7 @@ impl<'a> PoolSim<'a> {
             }
             self.set_state(device, tp, State::Active);
             if self.pushes(device) {
-                self.request(device, tp as u8);
+                self.request(device, tp as u8, Kind::Push);
             }
         }
     }

@@ -41,7 +41,7 @@ impl Clocked {
     }
 }
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     /// The clock of tenant `tenant` (pool-local), with a calendar.
     #[inline]
     pub(super) fn tenant_clock(&self, tenant: u32) -> Option<&ZoneClock> {

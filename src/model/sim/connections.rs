@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     pub(super) fn set_state(&mut self, device: u32, slot: usize, state: State) {
         let c = &mut self.hot[device as usize].conn[slot];
         let old = c.state;
@@ -13,11 +13,25 @@ impl<'a> PoolSim<'a> {
         self.blocked += (state == State::Blocked) as u64;
         self.counters.quarantines += (state == State::Quarantined && old != State::Quarantined) as u64;
         self.mode_state_change(device, slot, old, state);
+        if O::ACTIVE && old != state {
+            let app = if slot == App::Outlook.slot() {
+                App::Outlook
+            } else {
+                App::ThirdParty
+            };
+            let event = WireEvent::Transition {
+                device,
+                app,
+                access: wire::access_of(state),
+            };
+            self.observer.on(self.now, event);
+        }
     }
 
     /// A connection is (re)created in `app`'s slot: the start of a new
-    /// activation's or re-add's sync-delay episode.
-    pub(super) fn new_connection(&mut self, device: u32, app: App) {
+    /// activation's or re-add's sync-delay episode. `kind` is what it says
+    /// on the wire: an activation or a re-add.
+    pub(super) fn new_connection(&mut self, device: u32, app: App, kind: Kind) {
         let slot = app.slot();
         if self.hot[device as usize].conn[slot].state != State::Empty {
             self.set_state(device, slot, State::Empty);
@@ -50,7 +64,7 @@ impl<'a> PoolSim<'a> {
             }
             _ => self.open_episode(device, Cohort::New, Outcome::Direct),
         }
-        self.request(device, slot as u8);
+        self.request(device, slot as u8, kind);
         let next = self.now + self.poll_gap(device, slot, state);
         self.schedule(
             next,
@@ -101,7 +115,7 @@ impl<'a> PoolSim<'a> {
             let device = self.add_device(tenant, user);
             self.counters.activations += 1;
             self.count_week(tenant, WeekKind::Activations);
-            self.new_connection(device, app);
+            self.new_connection(device, app, Kind::Activation);
         } else {
             let u = self.users[user as usize];
             if u.devices == 0 {
@@ -118,7 +132,7 @@ impl<'a> PoolSim<'a> {
             };
             self.counters.readds += 1;
             self.count_week(tenant, WeekKind::Readds);
-            self.new_connection(device, app);
+            self.new_connection(device, app, Kind::Readd);
         }
     }
 }

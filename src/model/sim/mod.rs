@@ -30,6 +30,9 @@ mod event_loop;
 mod prompt;
 mod requests;
 mod setup;
+pub mod wire;
+
+pub use wire::{Kind, Observer, Quiet, WireEvent};
 
 const NONE: u32 = u32::MAX;
 /// A prompt ignored, or answered later than this, times out (SPEC §1 step 4).
@@ -195,8 +198,9 @@ pub struct PoolResult {
     pub series: TimeSeries,
 }
 
-/// The state of one pool's simulation.
-pub struct PoolSim<'a> {
+/// The state of one pool's simulation; `O` hears every request and
+/// control step (see [`wire`]), [`Quiet`] in a plain run.
+pub struct PoolSim<'a, O: Observer = Quiet> {
     sc: &'a Scenario,
     streams: Streams,
     pool: u32,
@@ -222,6 +226,7 @@ pub struct PoolSim<'a> {
     more_episodes: HashMap<u32, Vec<(SimTime, u8)>>,
     /// The calendar and device modes; `None` for scenarios with neither.
     clocked: Option<Box<clocked::Clocked>>,
+    observer: O,
 }
 
 /// Asks the processor to bring `value`'s cache line in, without waiting.

@@ -1,8 +1,9 @@
 //! The prompt flow (SPEC §1 steps 1–4): the draws of a flow, the prompt email, the user's choice, Outlook set-up, the 24 h timeout and the removal of the left-over app.
 
 use super::*;
+use crate::model::decide::Choice;
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     /// Numbers a new flow on the device (a prompt or a block), for its draws.
     pub(super) fn next_flow(&mut self, device: u32) -> (u16, FlowPlan) {
         let d = &mut self.devices[device as usize];
@@ -79,6 +80,10 @@ impl<'a> PoolSim<'a> {
         match h.conn[tp].state {
             State::Active => {
                 // A previously configured connection loses access on receipt.
+                if O::ACTIVE {
+                    let tenant = self.tenants[h.tenant as usize].global;
+                    self.observer.on(self.now, WireEvent::Prompt { tenant, device });
+                }
                 self.set_state(device, tp, State::Quarantined);
                 if h.conn[App::Outlook.slot()].state == State::Empty {
                     self.open_episode(device, Cohort::Existing, plan.outcome);
@@ -110,10 +115,14 @@ impl<'a> PoolSim<'a> {
         }
         let tp = App::ThirdParty.slot();
         self.devices[device as usize].flags &= !IN_FLOW;
+        if O::ACTIVE && self.flow_plan(device, flow).outcome == Outcome::Continued {
+            // The user kept the app (a timeout is the service's own doing).
+            self.choice(device, Choice::ThirdParty);
+        }
         if self.hot[device as usize].conn[tp].state == State::Quarantined {
             self.set_state(device, tp, State::Active);
             if self.pushes(device) {
-                self.request(device, tp as u8); // the server pushes: sync at once
+                self.request(device, tp as u8, Kind::Push); // the server pushes: sync at once
             }
         }
     }
@@ -125,6 +134,9 @@ impl<'a> PoolSim<'a> {
             return;
         }
         self.devices[device as usize].flags &= !IN_FLOW;
+        if O::ACTIVE {
+            self.choice(device, Choice::Outlook);
+        }
         let setup = self.flow_plan(device, flow).setup;
         self.set_up_outlook(device, flow, setup);
     }
@@ -155,7 +167,8 @@ impl<'a> PoolSim<'a> {
             let generation = h.conn[slot].generation;
             self.devices[device as usize].flags |= CURRENT_OUTLOOK;
             self.set_state(device, slot, State::Active);
-            self.request(device, slot as u8);
+            // Outlook set up: on the wire, the new connection's activation.
+            self.request(device, slot as u8, Kind::Activation);
             let next = self.now + self.poll_interval(State::Active);
             self.schedule(
                 next,
@@ -177,6 +190,12 @@ impl<'a> PoolSim<'a> {
             let generation = tp.generation;
             self.schedule(self.now + after, Event::Abandon { device, generation });
         }
+    }
+
+    /// Tells the observer that the device's user answered its prompt.
+    fn choice(&mut self, device: u32, choice: Choice) {
+        let tenant = self.tenants[self.hot[device as usize].tenant as usize].global;
+        self.observer.on(self.now, WireEvent::Choice { tenant, device, choice });
     }
 
     /// The person removes the left-over third-party app, if it is still the

@@ -2,9 +2,17 @@
 
 use super::*;
 
-impl<'a> PoolSim<'a> {
+impl<'a> PoolSim<'a, Quiet> {
     /// Builds pool `pool`'s population at t=0 and schedules its first events.
     pub fn new(sc: &'a Scenario, plan: &Plan, streams: Streams, pool: u32) -> Self {
+        PoolSim::with_observer(sc, plan, streams, pool, Quiet)
+    }
+}
+
+impl<'a, O: Observer> PoolSim<'a, O> {
+    /// As [`PoolSim::new`], telling `observer` every request and control
+    /// step as it happens (a load generator's schedule).
+    pub fn with_observer(sc: &'a Scenario, plan: &Plan, streams: Streams, pool: u32, observer: O) -> Self {
         let horizon = sc.horizon;
         let ev = &sc.evaluator;
         let mut sim = PoolSim {
@@ -30,6 +38,7 @@ impl<'a> PoolSim<'a> {
             scratch: Vec::new(),
             more_episodes: HashMap::new(),
             clocked: clocked::Clocked::new(sc, plan),
+            observer,
         };
         let pools = ev.pools as usize;
         for t in (pool as usize..plan.tenants.len()).step_by(pools) {
