@@ -262,6 +262,44 @@ fn the_generator_says_when_it_cannot_keep_the_schedule() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("could not keep the schedule"), "{stdout}");
     assert!(stdout.contains("dropped at --max-in-flight 20"), "{stdout}");
+
+    // With no limit but a 1 s timeout, the calls still queued for a
+    // connection when the drain runs out are dropped unsent, not counted
+    // as sent and failed: every call sent ends one way only.
+    let out = dir.path().join("drain");
+    let o = mailsim(&[
+        "load",
+        "tests/data/load_steady.toml",
+        "--target",
+        &target,
+        "--speedup",
+        "60",
+        "--duration",
+        "3s",
+        "--connections",
+        "2",
+        "--timeout",
+        "1s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    ok(&o);
+    let row = load_row(&out, "all");
+    let ended: f64 = [
+        "ok",
+        "rejected",
+        "errors_connect",
+        "errors_timeout",
+        "errors_status",
+        "errors_body",
+    ]
+    .iter()
+    .map(|c| num(&row, c))
+    .sum();
+    assert_eq!(num(&row, "sent"), ended, "{row:?}");
+    assert!(num(&row, "dropped") > 0.0, "{row:?}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("dropped unsent"), "{stdout}");
 }
 
 #[test]

@@ -172,7 +172,7 @@ pub struct LoadResult {
     pub not_sent: u64,
     /// Calls that waited for a free connection.
     pub queued: u64,
-    /// Calls unanswered when the drain time ran out.
+    /// Evaluations dropped unsent when the drain time ran out.
     pub abandoned: u64,
     /// From t=0 to the last call dispatched.
     pub dispatch_span: Duration,

@@ -113,7 +113,7 @@ pub struct Bucket {
     pub ok: u64,
     /// Evaluations rejected (503) or failed.
     pub errors: u64,
-    /// Evaluations dropped at `--max-in-flight`.
+    /// Evaluations dropped at `--max-in-flight`, or unsent when the load ended.
     pub dropped: u64,
     /// Control calls sent.
     pub control: u64,

@@ -98,7 +98,8 @@ pub struct Sent {
     pub not_sent: u64,
     /// Calls that waited in the queue for a free connection.
     pub queued: u64,
-    /// Calls still unanswered when the drain time ran out.
+    /// Evaluations still waiting for a connection when the drain time ran
+    /// out: dropped unsent (also counted in `dropped`).
     pub abandoned: u64,
 }
 
@@ -328,17 +329,20 @@ async fn run(s: SendSettings, mut jobs: mpsc::UnboundedReceiver<Vec<Job>>) -> an
     .await;
     if joined.is_err() {
         let mut q = sh.queue.borrow_mut();
-        abandoned = (q.pending.len() + q.busy + q.held) as u64;
         let mut rec = sh.rec.borrow_mut();
+        // Calls still waiting for a connection never went out: dropped,
+        // not failed. Calls on the wire did go out and got no answer.
         let held: Vec<Job> = q.ordered.drain().flat_map(|(_, w)| w.into_iter().skip(1)).collect();
         for job in q.pending.drain(..).chain(held) {
-            let m = if matches!(job.call.op, Op::Evaluate { .. }) {
-                &mut rec.evaluations
+            if matches!(job.call.op, Op::Evaluate { .. }) {
+                abandoned += 1;
+                rec.evaluations.counts.dropped += 1;
+                rec.bucket(bucket_of(&sh, job.call.at)).dropped += 1;
             } else {
-                &mut rec.control
-            };
-            m.counts.err_timeout += 1;
+                rec.control.counts.dropped += 1;
+            }
         }
+        rec.evaluations.counts.sent += q.busy as u64;
         rec.evaluations.counts.err_timeout += q.busy as u64;
         for t in &tasks {
             t.abort();

@@ -98,11 +98,19 @@ pub fn load_flags(l: &crate::output::results::LoadResults) -> Vec<Flag> {
                 percent(all.late as f64 / all.sent.max(1) as f64)
             ));
         }
-        if all.dropped > 0 {
+        let at_limit = all.dropped.saturating_sub(m.abandoned_at_drain);
+        if at_limit > 0 {
             parts.push(format!(
                 "{} polls and pushes were dropped at --max-in-flight {}",
-                group(all.dropped),
+                group(at_limit),
                 group(m.max_in_flight as u64)
+            ));
+        }
+        if m.abandoned_at_drain > 0 {
+            parts.push(format!(
+                "{} evaluations were still waiting for a connection {} after the last was due, and were dropped unsent",
+                group(m.abandoned_at_drain),
+                super::summary::duration(m.timeout_s + 1.0)
             ));
         }
         let own = m.dispatch_lag_p99_ms.unwrap_or(0.0);
