@@ -40,6 +40,10 @@ pub struct Mismatch {
     pub key: u64,
     /// The tenant's id on the wire.
     pub tenant: u64,
+    /// The device's id on the wire.
+    pub device: u64,
+    /// When the request was meant to go out (wall).
+    pub intended: std::time::Instant,
     /// When the model sent the request (simulated).
     pub at: SimTime,
     /// From intended send to answer (wall).
@@ -54,6 +58,23 @@ pub struct Mismatch {
     pub new_since: Option<SimTime>,
     /// An earlier state-changing call for this device or tenant had failed.
     pub after_failure: bool,
+    /// A call changing this device or tenant, meant to go out before the
+    /// answer, was answered only after the request was meant to go out: the
+    /// service may have evaluated before it knew (see [`behind`]).
+    pub service_behind: bool,
+}
+
+/// Whether the service may not yet have known of a change the model had
+/// made when it evaluated `m`: a call about the same device or tenant meant
+/// to go out before `m` was answered (the model's instant) whose own answer
+/// came after `m` was meant to go out, both within [`RACE_MARGIN`]. On time
+/// this is the race of the request's flight; when the generator runs late,
+/// it is a control call that waited for a connection while polls went
+/// ahead on others.
+pub fn behind(m: &Mismatch, c: &crate::load::record::ChangeCall) -> bool {
+    let same_call = c.device == Some(m.device) && c.intended == m.intended;
+    let about = c.device.map_or(c.tenant == m.tenant, |d| d == m.device);
+    about && !same_call && c.intended <= m.intended + m.flight + RACE_MARGIN && c.answered + RACE_MARGIN >= m.intended
 }
 
 /// The kinds of disagreement, in report order, with what each means.
@@ -88,7 +109,7 @@ pub const KINDS: [(&str, &str); 10] = [
     ),
     (
         "raced",
-        "the model changed the connection's state while the request was in flight (± 5 ms): not a finding",
+        "the model changed the connection's state while the request was in flight, or the call carrying a change was answered only after it was sent (± 5 ms): not a finding",
     ),
     (
         "timeout_from_request",
@@ -171,7 +192,7 @@ pub fn classify(
         let raced = transitions.get(first).is_some_and(|&(k, t)| k == m.key && t <= hi);
         let kind = if m.after_failure {
             "after_failed_call".to_string()
-        } else if raced {
+        } else if raced || m.service_behind {
             "raced".to_string()
         } else if m.service == Access::Allow
             && m.model == Access::Quarantine
@@ -198,6 +219,9 @@ mod tests {
         Mismatch {
             key: 7,
             tenant: 1,
+            device: 3,
+            intended: std::time::Instant::now(),
+            service_behind: false,
             at: SimTime(at),
             flight: Duration::from_millis(10),
             service,
@@ -258,5 +282,35 @@ mod tests {
         assert_eq!(c.of("after_failed_call"), 1);
         assert_eq!(c.of("prompt_differs"), 1);
         assert_eq!((c.security(), c.findings()), (1, 3));
+    }
+
+    #[test]
+    fn a_change_answered_after_the_request_went_out_makes_it_a_race() {
+        use crate::load::record::ChangeCall;
+        let mut x = m(0, Access::Allow, Access::Quarantine);
+        x.flight = Duration::from_millis(10);
+        let t = x.intended;
+        let ms = Duration::from_millis;
+        let change = |device, intended, answered| ChangeCall {
+            device,
+            tenant: 1,
+            intended,
+            answered,
+        };
+        // The prompt was meant 1 s earlier but answered 100 ms after the poll went out.
+        assert!(behind(&x, &change(Some(3), t - ms(1000), t + ms(100))));
+        // Answered a second before the poll: the service knew.
+        assert!(!behind(&x, &change(Some(3), t - ms(1100), t - ms(1000))));
+        // Meant after the poll was answered: the model had not changed yet either.
+        assert!(!behind(&x, &change(Some(3), t + ms(100), t + ms(110))));
+        // Another device; and the request itself.
+        assert!(!behind(&x, &change(Some(4), t - ms(1000), t + ms(100))));
+        assert!(!behind(&x, &change(Some(3), t, t + ms(10))));
+        // The tenant's policy call, late.
+        assert!(behind(&x, &change(None, t - ms(1000), t + ms(2))));
+        // Classified as raced, not a security finding.
+        x.service_behind = true;
+        let c = classify(1, 0, &[x], Vec::new(), 600.0);
+        assert_eq!((c.of("raced"), c.security()), (1, 0));
     }
 }

@@ -233,6 +233,7 @@ pub fn run(sc: &Scenario, cfg: &LoadConfig) -> anyhow::Result<LoadRun> {
     for m in &mut rec.decisions.mismatches {
         m.after_failure |= rec.failed_tenants.contains(&m.tenant);
     }
+    mark_service_behind(&mut rec);
     let decisions = decisions::classify(
         rec.decisions.compared,
         rec.decisions.matched,
@@ -259,6 +260,26 @@ pub fn run(sc: &Scenario, cfg: &LoadConfig) -> anyhow::Result<LoadRun> {
             stop,
         },
     })
+}
+
+/// Marks the disagreements the service may have made before it learned of
+/// a change (`decisions::behind`): changes indexed by device and by tenant,
+/// so that a broken service's many disagreements stay cheap to check.
+fn mark_service_behind(rec: &mut record::Recorder) {
+    use std::collections::HashMap;
+    let mut by_device: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut by_tenant: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, c) in rec.changes.iter().enumerate() {
+        match c.device {
+            Some(d) => by_device.entry(d).or_default().push(i),
+            None => by_tenant.entry(c.tenant).or_default().push(i),
+        }
+    }
+    let changes = &rec.changes;
+    for m in &mut rec.decisions.mismatches {
+        let of = |ix: Option<&Vec<usize>>| ix.is_some_and(|v| v.iter().any(|&i| decisions::behind(m, &changes[i])));
+        m.service_behind = of(by_device.get(&m.device)) || of(by_tenant.get(&m.tenant));
+    }
 }
 
 #[cfg(test)]

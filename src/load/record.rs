@@ -157,6 +157,19 @@ impl DecisionLog {
     }
 }
 
+/// A call that changed what the service knows, with its wall instants.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChangeCall {
+    /// The device it is about; `None` for a tenant's policy.
+    pub device: Option<u64>,
+    /// The tenant it is about.
+    pub tenant: u64,
+    /// When the schedule meant it to be sent.
+    pub intended: std::time::Instant,
+    /// When its answer came (or it failed).
+    pub answered: std::time::Instant,
+}
+
 /// Everything one sender thread measured.
 #[derive(Clone, Debug)]
 pub struct Recorder {
@@ -173,6 +186,9 @@ pub struct Recorder {
     pub failed_devices: std::collections::HashSet<u64>,
     /// Tenants whose policy call failed.
     pub failed_tenants: std::collections::HashSet<u64>,
+    /// Every state-changing call answered: when the service can have
+    /// learned of the change, for telling races from wrong decisions.
+    pub changes: Vec<ChangeCall>,
     /// From intended instant to the dispatcher handing the call on: the
     /// generator's own lag, without waiting for a free connection.
     pub dispatch_lag: Option<Histogram<u64>>,
@@ -188,6 +204,7 @@ impl Recorder {
             decisions: DecisionLog::default(),
             failed_devices: Default::default(),
             failed_tenants: Default::default(),
+            changes: Vec::new(),
             dispatch_lag: None,
         }
     }
@@ -208,6 +225,7 @@ impl Recorder {
         self.decisions.merge(&o.decisions);
         self.failed_devices.extend(&o.failed_devices);
         self.failed_tenants.extend(&o.failed_tenants);
+        self.changes.extend_from_slice(&o.changes);
         if let Some(h) = &o.dispatch_lag {
             self.dispatch_lag
                 .get_or_insert_with(latency_histogram)

@@ -592,6 +592,9 @@ fn note(sh: &Shared, job: &Job, sent: Instant, done: Instant, outcome: Exchange)
         rec.decisions.mismatches.push(super::decisions::Mismatch {
             key: Ids::key((device & 0xffff_ffff) as u32, app),
             tenant: op.tenant(),
+            device,
+            intended: job.intended,
+            service_behind: false,
             at: job.call.at,
             flight: latency,
             service: a.decision,
@@ -599,6 +602,14 @@ fn note(sh: &Shared, job: &Job, sent: Instant, done: Instant, outcome: Exchange)
             prompt_only: a.decision == e.decision,
             new_since: e.new_since,
             after_failure: rec.failed_devices.contains(&device) || rec.failed_tenants.contains(&op.tenant()),
+        });
+    }
+    if op.changes_state() {
+        rec.changes.push(super::record::ChangeCall {
+            device,
+            tenant: op.tenant(),
+            intended: job.intended,
+            answered: done,
         });
     }
     if !ok && op.changes_state() {
