@@ -38,6 +38,9 @@ pub enum Command {
     Report(cmd::report::ReportArgs),
     /// Run a live quarantine-evaluation service (HTTP) with one evaluator pool's capacity.
     Serve(cmd::serve::ServeArgs),
+    /// Drive a live HTTP service with a scenario's requests at their instants (open
+    /// loop); write measured beside predicted latency, decisions checked, and a report.
+    Load(cmd::load::LoadArgs),
 }
 
 /// Runs the parsed command.
@@ -50,6 +53,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => cmd::compare::run(&args),
         Command::Report(args) => cmd::report::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
+        Command::Load(args) => cmd::load::run(&args),
     }
 }
 

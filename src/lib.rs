@@ -15,6 +15,7 @@ pub mod cli;
 pub mod cmd;
 pub mod engine;
 pub mod error;
+pub mod load;
 pub mod model;
 pub mod output;
 pub mod report;

@@ -49,7 +49,7 @@ pub fn total_us(sc: &Scenario, shard: Option<ShardId>) -> u64 {
 }
 
 /// One pool's results as a replication of that pool alone.
-fn replication_of(r: PoolResult) -> Replication {
+pub fn replication_of(r: PoolResult) -> Replication {
     Replication {
         counters: r.counters,
         delays: r.delays,
@@ -65,11 +65,12 @@ fn replication_of(r: PoolResult) -> Replication {
 
 /// Why the fast engine cannot run `sc` exactly, if it cannot: the
 /// scenario then runs on the per-connection engine whatever was asked.
-/// Every condition the fast engine does not simulate exactly belongs here
-/// (today none: it simulates every rule of SPEC §1, and connections whose
-/// poll intervals are not exponential each on their own).
-pub fn fast_engine_inexact(_sc: &Scenario) -> Option<String> {
-    None
+/// Every condition the fast engine does not simulate belongs here: today
+/// the calendar and device modes (issue 15), whose time-varying arrival
+/// rates and push/fetch devices only the per-connection engine knows.
+pub fn fast_engine_inexact(sc: &Scenario) -> Option<String> {
+    sc.uses_calendar()
+        .then(|| "the calendar and device modes run on the per-connection engine".into())
 }
 
 /// Whether the fast engine pays on `sc`: it aggregates connections whose

@@ -668,3 +668,115 @@ fn a_message_says_exactly_what_its_key_takes() {
         &["of 1 or more"],
     );
 }
+
+/// `BASE` with a calendar (`start`), then each `(line, replacement)`: a
+/// replacement of the line, or with `+` in front, a line added after it.
+/// Also the number of the last line changed or added.
+fn with_calendar(edits: &[(&str, &str)]) -> (String, usize) {
+    let mut lines: Vec<String> = BASE.lines().map(String::from).collect();
+    let mut edits = edits.to_vec();
+    edits.insert(0, ("seed = 7", "+start = \"2027-01-04T08:00:00Z\""));
+    let mut last = 0;
+    for (at, new) in edits {
+        let i = lines.iter().position(|l| l.trim() == at).expect("the line is in BASE");
+        match new.strip_prefix('+') {
+            Some(added) => {
+                lines.insert(i + 1, added.to_string());
+                last = i + 2;
+            }
+            None => {
+                lines[i] = new.to_string();
+                last = i + 1;
+            }
+        }
+    }
+    (lines.join("\n") + "\n", last)
+}
+
+/// A calendar case: name, edits, the key named, words in the message.
+type CalendarCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a [&'a str]);
+
+#[test]
+fn calendar_mistakes_are_named_by_their_key() {
+    let tenant = "policy = \"unmanaged\"";
+    let cases: [CalendarCase; 6] = [
+        (
+            "unknown zone",
+            &[(
+                tenant,
+                "+timezones = { \"Europe/London\" = 0.5, \"Mars/Olympus\" = 0.5 }",
+            )],
+            "tenants[0].timezones.Mars/Olympus",
+            &["unknown time zone", "Mars/Olympus"],
+        ),
+        (
+            "a profile of 3 hours",
+            &[(tenant, "+activity = [1.0, 2.0, 3.0]")],
+            "tenants[0].activity",
+            &["has 3 entries", "168"],
+        ),
+        (
+            "unknown profile",
+            &[(tenant, "+activity = \"night-owl\"")],
+            "tenants[0].activity",
+            &["flat, office, consumer"],
+        ),
+        (
+            "a date before start",
+            &[("at = \"10m\"", "at = \"2027-01-03T23:00:00Z\"")],
+            "tenants[1].changes[0].at",
+            &["before start", "2027-01-04T08:00:00Z"],
+        ),
+        (
+            "a local date before start",
+            &[("at = \"10m\"", "at = \"2027-01-04T07:00\"")],
+            "tenants[1].changes[0].at",
+            &["before start"],
+        ),
+        (
+            "an unknown device mode",
+            &[(
+                "mail_delivery = { dist = \"fixed\", value = \"30s\" }",
+                "+modes = { push = 0.5, pigeon = 0.5 }",
+            )],
+            "devices.modes.pigeon",
+            &["push or fetch_"],
+        ),
+    ];
+    for (case, edits, key, needles) in cases {
+        let (text, line) = with_calendar(edits);
+        expect_bad(case, &text, key, Some(line), needles);
+    }
+    // A negative hour in a profile of 168.
+    let hours: Vec<&str> = (0..168).map(|h| if h == 5 { "-1.0" } else { "1.0" }).collect();
+    let negative = format!("+activity = [{}]", hours.join(", "));
+    let (text, line) = with_calendar(&[(tenant, &negative)]);
+    expect_bad(
+        "a negative hour",
+        &text,
+        "tenants[0].activity[5]",
+        Some(line),
+        &["negative"],
+    );
+    // A start that is not RFC 3339.
+    let (text, _) = with_calendar(&[]);
+    let text = text.replace("start = \"2027-01-04T08:00:00Z\"", "start = \"next monday\"");
+    expect_bad("start", &text, "start", Some(3), &["RFC 3339"]);
+    // Calendar keys without a calendar.
+    let (text, line) = insert_after(tenant, "timezones = \"Europe/London\"");
+    expect_bad(
+        "zones without start",
+        &text,
+        "tenants[0].timezones",
+        Some(line),
+        &["`start`"],
+    );
+    let (text, line) = set("at = \"10m\"", "at = \"2027-01-04T09:00\"");
+    expect_bad(
+        "a date without start",
+        &text,
+        "tenants[1].changes[0].at",
+        Some(line),
+        &["`start`"],
+    );
+}

@@ -10,7 +10,7 @@ const LAYERS: [&[&str]; 9] = [
     &["scenario"],
     &["stats"],
     &["model"],
-    &["run", "serve"],
+    &["run", "serve", "load"],
     &["output"],
     &["report"],
     &["cmd"],

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its argument struct and its `run`.
 
 pub mod compare;
+pub mod load;
 pub mod merge;
 pub mod report;
 pub mod run;

@@ -2,12 +2,14 @@
 //! the name of each engine that uses them.
 //! It knows nothing of mail, tenants or files.
 
+pub mod curve;
 pub mod kind;
 pub mod progress;
 pub mod queue;
 pub mod rng;
 pub mod time;
 
+pub use curve::StepCurve;
 pub use kind::Engine;
 pub use progress::Progress;
 pub use queue::EventQueue;

@@ -25,12 +25,17 @@ pub enum Purpose {
     Selection = 5,
     /// Poll intervals and service times of one evaluator pool.
     Pool = 6,
+    /// A device's mode (push or fetch) and its first fetch, when modes are set.
+    Mode = 7,
+    /// A load generator's own draws: thinning the schedule, and the service
+    /// times of the prediction for the compressed load.
+    Load = 8,
     /// The fast engine's draws for one evaluator pool: the aggregated poll
     /// streams and counts, individual poll intervals, service times.
-    Fleet = 7,
+    Fleet = 9,
     /// The fast engine's prompt-always wave of one tenant and change: the
     /// order its connections take their turns in, and the turns' times.
-    WaveOrder = 8,
+    WaveOrder = 10,
 }
 
 /// SplitMix64 finaliser: a bijective mixer with good avalanche.

@@ -1,6 +1,7 @@
 //! The system being simulated: tenants, users, devices and their mail-app
 //! connections, the four policies, the prompt flow, and evaluator pools.
 
+pub mod clock;
 pub mod decide;
 pub mod draws;
 pub use crate::scenario::{App, Policy};

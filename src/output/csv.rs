@@ -388,6 +388,72 @@ pub fn write_replications(run: &RunResult, sc: &Scenario, w: &mut dyn Write) -> 
     Ok(())
 }
 
+/// `hour_of_week.csv` (with a calendar): per replication, each hour of the
+/// week (Monday 00:00 = 0) by each tenant's local clock and by UTC, how many
+/// tenant-hours of the horizon fell in it and what happened in it.
+pub fn write_hour_of_week(run: &RunResult, w: &mut dyn Write) -> csv::Result<()> {
+    use crate::scenario::calendar::DAYS;
+    use crate::stats::week::WEEK_COLUMNS;
+    let mut out = writer(w);
+    let mut header = vec!["replication", "clock", "hour_of_week", "day", "hour", "tenant_hours"];
+    header.extend(WEEK_COLUMNS);
+    out.write_record(&header)?;
+    for (rep, r) in labelled(run) {
+        let Some(week) = &r.series.calendar.week else { continue };
+        for (clock, counts, exposure) in [
+            ("local", &week.local, &week.local_exposure_us),
+            ("utc", &week.utc, &week.utc_exposure_us),
+        ] {
+            for h in 0..counts.len() {
+                let mut row = vec![
+                    rep.clone(),
+                    clock.to_string(),
+                    h.to_string(),
+                    DAYS[h / 24].to_string(),
+                    (h % 24).to_string(),
+                    format!("{:.6}", exposure[h] as f64 / 3.6e9),
+                ];
+                row.extend(counts[h].iter().map(|c| c.to_string()));
+                out.write_record(&row)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `device_modes.csv` (with `devices.modes`): per replication and mode,
+/// devices, entries into quarantine of their third-party app, and the
+/// time-weighted mean number quarantined over the horizon.
+pub fn write_device_modes(run: &RunResult, sc: &Scenario, w: &mut dyn Write) -> csv::Result<()> {
+    let mut out = writer(w);
+    out.write_record([
+        "replication",
+        "mode",
+        "devices",
+        "quarantines",
+        "quarantine_hours",
+        "quarantined_mean",
+    ])?;
+    for (rep, r) in labelled(run) {
+        let Some(modes) = &r.series.calendar.modes else {
+            continue;
+        };
+        for (m, c) in sc.devices.modes.iter().zip(&modes.modes) {
+            out.write_record([
+                rep.clone(),
+                m.name.clone(),
+                c[0].to_string(),
+                c[1].to_string(),
+                format!("{:.6}", c[2] as f64 / 3.6e9),
+                format!("{:.6}", c[2] as f64 / sc.horizon.0 as f64),
+            ])?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -143,6 +143,9 @@ struct SeriesData {
     blocked: Vec<u64>,
     /// Per bucket: `[max, bin, count, bin, count, …]`.
     wait: Vec<Vec<u64>>,
+    /// Hour-of-week and device-mode counts; absent without a calendar or modes.
+    #[serde(default, skip_serializing_if = "crate::stats::week::CalendarStats::is_unused")]
+    calendar: crate::stats::week::CalendarStats,
 }
 
 fn encode(h: &Histogram<u64>) -> String {
@@ -226,6 +229,7 @@ impl SeriesData {
                         .collect()
                 })
                 .collect(),
+            calendar: s.calendar.clone(),
         }
     }
 
@@ -264,6 +268,7 @@ impl SeriesData {
             quarantined: self.quarantined.clone(),
             blocked: self.blocked.clone(),
             wait,
+            calendar: self.calendar.clone(),
         })
     }
 }

@@ -41,6 +41,130 @@ pub const CHARTS: [Chart; 5] = [
     },
 ];
 
+/// Caption of the hour-of-week chart (runs with a calendar).
+const WEEK_CAPTION: &str = "What happens at each hour of the week, as a mean over the times that hour came round in the horizon, per replication. Above, evaluation requests per second by each tenant's local hour (solid) and by UTC hour (dashed): the pools see the UTC curve. Below, by local hour: activations and re-adds (they follow the tenants' activity profile), prompts delivered, and those of them not answered within 24 h, which time out. Prompts delivered in the evening or before a weekend wait for the person's active hours and time out more often.";
+/// The charts of a live load, in report order (`mailsim load` folders only).
+pub const LOAD_CHARTS: [Chart; 2] = [
+    Chart {
+        name: "load_latency_cdf",
+        caption: "Share of evaluations answered within a latency: measured from each call's intended send instant (as wrk2 does, so a stall of the target counts against every call it delayed) beside the model's response time for the same calls on the compressed clock. The gap at the left is the network and HTTP; a gap in the tail is the target queueing differently from the model.",
+    },
+    Chart {
+        name: "load_timeline",
+        caption: "Over simulated time: evaluations sent per wall second, failures and drops (top); measured p50 and p99 latency per bucket beside the model's predicted p99, and the send lag's p99 (bottom). A send lag above 1 ms means the generator did not keep the schedule there.",
+    },
+];
+
+/// The section of a live load: measured beside predicted, the generator's
+/// own timing, the decisions checked, and the two charts.
+fn load_section(h: &mut String, r: &Results) -> anyhow::Result<()> {
+    let Some(l) = &r.load else { return Ok(()) };
+    let m = &l.meta;
+    let _ = write!(
+        h,
+        "<section id=\"load\"><h2>Live load</h2><p class=\"meta\">{} loaded as pool {} of the scenario at ×{} \
+         ({} simulated in {} of wall time), {} connections, template {}. Latency runs from each call's intended \
+         send instant to the end of its answer; predicted is the scenario's evaluator fed the same calls.</p><div class=\"cards\">",
+        esc(&m.target),
+        m.pool,
+        m.speedup,
+        duration(r.run.scenario.horizon_s),
+        duration(m.wall_s),
+        m.connections,
+        esc(&m.template)
+    );
+    let all = l.all();
+    let f = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{v:.2} ms"));
+    card(h, &format!("{:.1}/s", m.sent_per_s), "evaluations sent");
+    card(h, &f(all.and_then(|a| a.latency_mean_ms)), "mean latency, measured");
+    card(h, &f(all.and_then(|a| a.predicted_mean_ms)), "mean latency, predicted");
+    card(h, &f(all.and_then(|a| a.latency_p99_ms)), "p99 latency, measured");
+    card(h, &f(all.and_then(|a| a.predicted_p99_ms)), "p99 latency, predicted");
+    card(h, &f(all.and_then(|a| a.send_lag_p99_ms)), "send lag p99");
+    if m.decisions_checked {
+        let wrong: u64 = l
+            .decisions
+            .iter()
+            .filter(|d| {
+                crate::load::decisions::KINDS.iter().any(|k| k.0 == d.kind)
+                    && !crate::load::decisions::NOT_FINDINGS.contains(&d.kind.as_str())
+            })
+            .map(|d| d.count)
+            .sum();
+        card(h, &group(wrong), "wrong decisions");
+    }
+    h.push_str("</div>");
+    table(
+        h,
+        "load-table",
+        &[
+            "pool",
+            "sent",
+            "ok",
+            "rejected (503)",
+            "errors",
+            "dropped",
+            "late (> 1 ms)",
+            "mean (ms)",
+            "p50 (ms)",
+            "p99 (ms)",
+            "p99.9 (ms)",
+            "max (ms)",
+            "predicted mean (ms)",
+            "predicted p99 (ms)",
+            "send lag p99 (ms)",
+        ],
+        l.rows.iter().map(|x| {
+            let o = |v: Option<f64>| opt(v, |v| format!("{v:.2}"));
+            vec![
+                x.pool.clone(),
+                group(x.sent),
+                group(x.ok),
+                group(x.rejected),
+                group(x.errors()),
+                group(x.dropped),
+                group(x.late),
+                o(x.latency_mean_ms),
+                o(x.latency_p50_ms),
+                o(x.latency_p99_ms),
+                o(x.latency_p999_ms),
+                o(x.latency_max_ms),
+                o(x.predicted_mean_ms),
+                o(x.predicted_p99_ms),
+                o(x.send_lag_p99_ms),
+            ]
+        }),
+    );
+    h.push_str("<h3>Decisions checked against the model</h3>");
+    if !m.decisions_checked {
+        h.push_str("<p class=\"meta\">Not checked: the template names no decision field.</p>");
+    }
+    table(
+        h,
+        "decisions",
+        &["kind", "count", "meaning"],
+        l.decisions
+            .iter()
+            .filter(|d| {
+                d.count > 0 || d.kind == "compared" || crate::load::decisions::SECURITY.contains(&d.kind.as_str())
+            })
+            .map(|d| vec![d.kind.clone(), group(d.count), d.meaning.clone()]),
+    );
+    for chart in LOAD_CHARTS {
+        let path = r.dir.join(format!("{}.svg", chart.name));
+        let svg = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let _ = writeln!(
+            h,
+            "<figure id=\"chart-{}\">{}<figcaption>{}</figcaption></figure>",
+            chart.name,
+            inline_svg(&svg),
+            esc(chart.caption)
+        );
+    }
+    h.push_str("</section>\n");
+    Ok(())
+}
+
 /// Escapes text for HTML.
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -78,7 +202,7 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.25rem; border
 .card .v { font-size: 1.4rem; font-weight: bold; } .card .k { color: #555; font-size: 0.85rem; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; } th { background: #f3f3f3; }
-td:first-child, th:first-child, td.l { text-align: left; }
+td:first-child, th:first-child, td.l, #decisions td:last-child { text-align: left; }
 #verdict { border-left: 6px solid #2a7; padding: 0.2rem 1rem; background: #f4fbf6; }
 #verdict.bad { border-left-color: #c33; background: #fdf3f3; }
 .pass { color: #176b3a; font-weight: bold; } .fail { color: #a11; font-weight: bold; }
@@ -113,13 +237,21 @@ fn card(out: &mut String, value: &str, key: &str) {
 }
 
 fn timeline(sc: &Scenario) -> Vec<Vec<String>> {
+    let when = |c: &crate::scenario::Change| match &sc.calendar {
+        Some(cal) => c.when.calendar_label(cal),
+        None => c.at.to_string(),
+    };
+    let origin = match &sc.calendar {
+        Some(cal) => format!("{} (t = 0)", cal.utc_label(crate::engine::SimTime::ZERO)),
+        None => "t = 0".into(),
+    };
     // (time in µs, group order) keeps the table in time order, groups in file order.
     let mut rows: Vec<((u64, usize), Vec<String>)> = Vec::new();
     for (i, g) in sc.groups.iter().enumerate() {
         rows.push((
             (0, i),
             vec![
-                "t = 0".into(),
+                origin.clone(),
                 g.name.clone(),
                 format!("{} tenants ({:.0} % MDM)", g.count, g.mdm_share * 100.0),
                 g.policy.to_string(),
@@ -129,7 +261,7 @@ fn timeline(sc: &Scenario) -> Vec<Vec<String>> {
             rows.push((
                 (c.at.0, i),
                 vec![
-                    c.at.to_string(),
+                    when(c),
                     g.name.clone(),
                     format!("{:.0} % of tenants", c.share * 100.0),
                     c.policy.to_string(),
@@ -243,6 +375,7 @@ pub fn report_html(r: &Results) -> anyhow::Result<String> {
     );
 
     verdict(&mut h, r);
+    load_section(&mut h, r)?;
     let reps = meta.replications;
     let per_rep = if reps > 1 {
         " per replication (mean ± 95 % CI)"
@@ -366,6 +499,33 @@ pub fn report_html(r: &Results) -> anyhow::Result<String> {
             chart.name,
             inline_svg(&svg),
             esc(chart.caption)
+        );
+    }
+    if !r.week.is_empty() {
+        let path = r.dir.join(format!("{}.svg", crate::report::charts::WEEK_STEM));
+        let svg = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let _ = writeln!(
+            h,
+            "<figure id=\"chart-{}\">{}<figcaption>{}</figcaption></figure>",
+            crate::report::charts::WEEK_STEM,
+            inline_svg(&svg),
+            esc(WEEK_CAPTION)
+        );
+    }
+    if !r.device_modes.is_empty() {
+        h.push_str("<h3>Device modes</h3>");
+        table(
+            &mut h,
+            "device-modes",
+            &["mode", "devices", "quarantines", "quarantined (mean)"],
+            r.device_modes.iter().filter(|m| m.replication == "all").map(|m| {
+                vec![
+                    m.mode.clone(),
+                    group(m.devices),
+                    group(m.quarantines),
+                    format!("{:.1}", m.quarantined_mean / meta.replications.max(1) as f64),
+                ]
+            }),
         );
     }
     h.push_str("</section>\n<section id=\"tables\"><h2>Sync delay by policy, cohort and outcome</h2>\n");

@@ -56,6 +56,45 @@ impl ProgressDisplay {
         }
     }
 
+    /// Starts drawing a load's progress: how far its schedule got (`stop`
+    /// is where it ends, simulated) and the calls sent per second.
+    pub fn start_load(progress: &Arc<Progress>, stop: SimTime, speedup: f64, quiet: bool) -> Self {
+        let stop_flag = Arc::new(AtomicBool::new(false));
+        if quiet || !std::io::stderr().is_terminal() || stop.0 == 0 {
+            return ProgressDisplay {
+                stop: stop_flag,
+                thread: None,
+            };
+        }
+        let (progress, flag) = (Arc::clone(progress), Arc::clone(&stop_flag));
+        let thread = std::thread::spawn(move || {
+            let bar = ProgressBar::new(stop.0);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{bar:30}] {percent:>3}%  {msg}  ETA {eta}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            let started = Instant::now();
+            while !flag.load(Ordering::Relaxed) {
+                let done = progress.simulated_us.load(Ordering::Relaxed);
+                let calls = progress.events.load(Ordering::Relaxed);
+                let rate = calls as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                bar.set_position(done.min(stop.0));
+                bar.set_message(format!(
+                    "{} of {} simulated (×{speedup}), {rate:.0} calls/s sent",
+                    short(done),
+                    short(stop.0),
+                ));
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            bar.finish_and_clear();
+        });
+        ProgressDisplay {
+            stop: stop_flag,
+            thread: Some(thread),
+        }
+    }
+
     /// Stops and clears the display.
     pub fn finish(mut self) {
         self.stop.store(true, Ordering::Relaxed);

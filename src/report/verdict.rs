@@ -61,6 +61,9 @@ pub fn red_flags(r: &Results) -> Vec<Flag> {
             ),
         });
     }
+    if let Some(l) = &r.load {
+        flags.extend(load_flags(l));
+    }
     let waiting = waiting_at_horizon(r);
     let total: u64 = waiting.iter().map(|(_, n)| n).sum();
     if total > 0 {
@@ -73,6 +76,114 @@ pub fn red_flags(r: &Results) -> Vec<Flag> {
                 group(total),
                 percent(total as f64 / records.max(1) as f64),
                 parts.join(", ")
+            ),
+        });
+    }
+    flags
+}
+
+/// Red flags of a live load: a generator that could not keep the schedule,
+/// failed calls, and decisions that disagreed with the model.
+pub fn load_flags(l: &crate::output::results::LoadResults) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    let Some(all) = l.all() else { return flags };
+    let m = &l.meta;
+    let lag = all.send_lag_p99_ms.unwrap_or(0.0);
+    if lag > 1.0 || all.dropped > 0 {
+        let mut parts = Vec::new();
+        if all.late > 0 {
+            parts.push(format!(
+                "{} evaluations ({}) were sent more than 1 ms late (send lag p99 {lag:.1} ms)",
+                group(all.late),
+                percent(all.late as f64 / all.sent.max(1) as f64)
+            ));
+        }
+        let at_limit = all.dropped.saturating_sub(m.abandoned_at_drain);
+        if at_limit > 0 {
+            parts.push(format!(
+                "{} polls and pushes were dropped at --max-in-flight {}",
+                group(at_limit),
+                group(m.max_in_flight as u64)
+            ));
+        }
+        if m.abandoned_at_drain > 0 {
+            parts.push(format!(
+                "{} evaluations were still waiting for a connection {} after the last was due, and were dropped unsent",
+                group(m.abandoned_at_drain),
+                super::summary::duration(m.timeout_s + 1.0)
+            ));
+        }
+        let own = m.dispatch_lag_p99_ms.unwrap_or(0.0);
+        let cause = if own > 1.0 {
+            format!(
+                "the generator itself fell behind (its own dispatch lag p99 {own:.1} ms): lower --speedup or --rate-scale, or give it a core of its own"
+            )
+        } else {
+            format!(
+                "every one of the {} connections was waiting for an answer ({} calls queued for a free one): the target was slower than the schedule",
+                m.connections,
+                group(m.queued_for_connection)
+            )
+        };
+        flags.push(Flag {
+            kind: "generator",
+            text: format!(
+                "the generator could not keep the schedule: {}; {cause}. Latency still counts from the intended instants",
+                parts.join(" and ")
+            ),
+        });
+    }
+    let errors = all.errors();
+    if errors > 0 || all.rejected > 0 {
+        flags.push(Flag {
+            kind: "errors",
+            text: format!(
+                "{} evaluations of {} failed ({} connect, {} timeout, {} status, {} body) and {} were rejected (503)",
+                group(errors),
+                group(all.sent),
+                group(all.errors_connect),
+                group(all.errors_timeout),
+                group(all.errors_status),
+                group(all.errors_body),
+                group(all.rejected)
+            ),
+        });
+    }
+    let security: Vec<String> = crate::load::decisions::SECURITY
+        .iter()
+        .filter(|k| l.decision(k) > 0)
+        .map(|k| format!("{} {k}", group(l.decision(k))))
+        .collect();
+    if !security.is_empty() {
+        flags.push(Flag {
+            kind: "security",
+            text: format!(
+                "SECURITY: the service allowed requests the model quarantines or blocks ({}): see decisions.csv",
+                security.join(", ")
+            ),
+        });
+    }
+    let other: Vec<String> = crate::load::decisions::KINDS
+        .iter()
+        .map(|k| k.0)
+        .filter(|k| !crate::load::decisions::SECURITY.contains(k) && !crate::load::decisions::NOT_FINDINGS.contains(k))
+        .filter(|k| l.decision(k) > 0)
+        .map(|k| format!("{} {k}", group(l.decision(k))))
+        .collect();
+    if !other.is_empty() {
+        flags.push(Flag {
+            kind: "decisions",
+            text: format!("decisions disagreed with the model: {}", other.join(", ")),
+        });
+    }
+    if let Some(k) = m.target_speedup
+        && (k / m.speedup - 1.0).abs() > 0.05
+    {
+        flags.push(Flag {
+            kind: "clock",
+            text: format!(
+                "the target's clock ran {k:.0} times wall time and the load {:.0} times: timeouts could not line up",
+                m.speedup
             ),
         });
     }

@@ -5,6 +5,7 @@
 //! any problem comes back as one [`ScenarioError`] that names the file, the
 //! key path and, where the parser knows it, the line.
 
+pub mod calendar;
 pub mod dist;
 pub mod duration;
 mod locate;
@@ -50,6 +51,8 @@ pub struct Scenario {
     pub groups: Vec<TenantGroup>,
     /// Service-level objectives that `run` checks (exit code 3 when one fails).
     pub slos: Vec<Slo>,
+    /// The calendar origin (`start`); `None` runs without calendar effects.
+    pub calendar: Option<calendar::Calendar>,
 }
 
 /// A threshold on a key metric (see `stats::metrics`).
@@ -85,6 +88,8 @@ pub struct DeviceConfig {
     pub quarantined_poll_interval: Dist,
     /// Delay from prompt trigger to the prompt email's arrival.
     pub mail_delivery: Dist,
+    /// Shares of push and fetch devices (`devices.modes`); empty when not set.
+    pub modes: Vec<calendar::DeviceMode>,
 }
 
 /// Shares of the three answers to a prompt.
@@ -140,6 +145,9 @@ pub struct TenantGroup {
     pub policy: Policy,
     /// Policy changes, sorted by time (file order among equal times).
     pub changes: Vec<Change>,
+    /// Time zones, activity profile and events; `Some` exactly when the
+    /// scenario has a calendar.
+    pub clock: Option<calendar::GroupClock>,
 }
 
 impl TenantGroup {
@@ -167,8 +175,11 @@ impl TenantGroup {
 /// A policy change for a share of a group's tenants.
 #[derive(Clone, Debug)]
 pub struct Change {
-    /// When it takes effect.
+    /// When it takes effect (for a local date-time, as read in UTC; each
+    /// tenant's own instant is `when` in its zone).
     pub at: SimTime,
+    /// As written: a duration, an instant, or each tenant's local time.
+    pub when: calendar::When,
     /// The new policy.
     pub policy: Policy,
     /// Share of the group's tenants that switch; stages nest.
@@ -247,6 +258,12 @@ impl Scenario {
             err(line, key, message)
         })?;
         validate(raw).map_err(|Invalid { key, message }| err(line_of_key(text, &key), Some(key), message))
+    }
+
+    /// Whether the scenario uses a calendar or device modes: what only the
+    /// per-connection engine simulates, so an engine choice falls back to it.
+    pub fn uses_calendar(&self) -> bool {
+        self.calendar.is_some() || !self.devices.modes.is_empty()
     }
 
     /// Tenants across all groups.

@@ -22,6 +22,8 @@ pub struct RawDist {
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     pub name: String,
+    /// Kept as a value so that a TOML date-time and a string both work.
+    pub start: Option<toml::Value>,
     pub seed: Option<u64>,
     pub horizon: String,
     pub replications: Option<u32>,
@@ -59,6 +61,7 @@ pub struct RawDevices {
     pub poll_interval: RawDist,
     pub quarantined_poll_interval: Option<RawDist>,
     pub mail_delivery: Option<RawDist>,
+    pub modes: Option<BTreeMap<String, f64>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -89,12 +92,35 @@ pub struct RawGroup {
     pub policy: Option<String>,
     #[serde(default)]
     pub changes: Vec<RawChange>,
+    /// A zone name, or a table of zone names and shares.
+    pub timezones: Option<toml::Value>,
+    /// A profile name, or 168 hourly multipliers.
+    pub activity: Option<toml::Value>,
+    pub active_hours: Option<RawActiveHours>,
+    #[serde(default)]
+    pub activity_events: Vec<RawActivityEvent>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawActiveHours {
+    pub weekdays: Option<String>,
+    pub weekends: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawActivityEvent {
+    pub from: toml::Value,
+    pub to: toml::Value,
+    pub multiplier: f64,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawChange {
-    pub at: String,
+    /// A duration, or a date-time (string or TOML date-time).
+    pub at: toml::Value,
     pub policy: String,
     pub share: Option<f64>,
 }

@@ -75,14 +75,17 @@ impl Floors {
     pub fn of(&self, metric: &str) -> f64 {
         if metric.starts_with("sync_delay.") {
             self.delay_s
-        } else if metric.starts_with("evaluator.wait_") {
+        } else if metric.starts_with("evaluator.wait_") || metric.starts_with("load.") && metric.ends_with("_ms") {
             self.wait_ms
         } else if metric == "evaluator.utilization" {
             self.utilization
         } else if metric.ends_with("_per_s") {
             self.rate_per_s
-        } else if metric == "evaluations_rejected_share" {
+        } else if metric == "evaluations_rejected_share" || metric.starts_with("load.") && metric.ends_with("_share") {
             self.rejected
+        } else if metric == "load.mismatches" || metric == "load.security_findings" {
+            // Any wrong decision more is a change.
+            0.0
         } else {
             self.share
         }
@@ -177,9 +180,15 @@ impl Comparison {
     }
 }
 
-/// Whether a smaller value of the metric is better.
+/// Whether a smaller value of the metric is better (`None`: neither,
+/// the metric describes the scenario rather than how well it went).
 fn lower_is_better(metric: &str) -> Option<bool> {
-    (!metric.starts_with("outcome_share.")).then_some(true)
+    if metric.starts_with("outcome_share.") || metric.starts_with("load.predicted_") || metric == "load.scheduled_per_s"
+    {
+        None
+    } else {
+        Some(metric != "load.sent_per_s")
+    }
 }
 
 /// Compares every key metric present in both runs.
@@ -231,9 +240,9 @@ pub fn compare(base: &dyn MetricSource, new: &dyn MetricSource, rules: &Rules) -
         };
         if moved && real {
             r.verdict = match lower_is_better(&r.metric) {
-                Some(true) if r.new < r.base => "better",
-                Some(true) => "worse",
-                _ => "changed",
+                Some(lower) if (r.new < r.base) == lower => "better",
+                Some(_) => "worse",
+                None => "changed",
             };
         }
     }

@@ -14,6 +14,7 @@ pub mod replication;
 pub mod series;
 pub mod slo;
 pub mod sweep;
+pub mod week;
 
 pub use coarse::CoarseHist;
 pub use delay::{Cohort, Outcome, SyncDelays};

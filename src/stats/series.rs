@@ -19,6 +19,8 @@ pub struct TimeSeries {
     pub blocked: Vec<u64>,
     /// Waits of evaluations completed in the bucket.
     pub wait: Vec<CoarseHist>,
+    /// Counts by hour of week and device mode (with a calendar or modes).
+    pub calendar: super::week::CalendarStats,
 }
 
 impl TimeSeries {
@@ -32,6 +34,7 @@ impl TimeSeries {
             quarantined: vec![0; buckets],
             blocked: vec![0; buckets],
             wait: vec![CoarseHist::default(); buckets],
+            calendar: Default::default(),
         }
     }
 
@@ -55,6 +58,7 @@ impl TimeSeries {
         add(&mut self.quarantined, &o.quarantined);
         add(&mut self.blocked, &o.blocked);
         self.wait.iter_mut().zip(&o.wait).for_each(|(a, b)| a.merge(b));
+        self.calendar.merge(&o.calendar);
     }
 }
 

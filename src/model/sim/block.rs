@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     /// Outlook only: every third-party connection is blocked; pending
     /// prompts are cancelled; some people set up Outlook.
     pub(super) fn block_all(&mut self, devices: &[u32]) {

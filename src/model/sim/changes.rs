@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     /// The tenant's devices, into `self.scratch`.
     pub(super) fn collect_devices(&mut self, tenant: u32) {
         self.scratch.clear();
@@ -24,6 +24,16 @@ impl<'a> PoolSim<'a> {
         let old = self.tenants[tenant as usize].policy;
         if new == old {
             return;
+        }
+        if O::ACTIVE {
+            let global = self.tenants[tenant as usize].global;
+            self.observer.on(
+                self.now,
+                WireEvent::Policy {
+                    tenant: global,
+                    policy: new,
+                },
+            );
         }
         let tn = &mut self.tenants[tenant as usize];
         tn.policy = new;
@@ -77,7 +87,9 @@ impl<'a> PoolSim<'a> {
                 }
             }
             self.set_state(device, tp, State::Active);
-            self.request(device, tp as u8);
+            if self.pushes(device) {
+                self.request(device, tp as u8, Kind::Push);
+            }
         }
     }
 
@@ -112,10 +124,11 @@ impl<'a> PoolSim<'a> {
     pub(super) fn on_wave(&mut self, device: u32, epoch: u16) {
         let (d, h) = (self.devices[device as usize], self.hot[device as usize]);
         let tn = &self.tenants[h.tenant as usize];
-        if tn.policy != Policy::AnyAppPromptAlways || tn.wave_epoch != epoch {
+        if tn.wave_epoch != epoch {
             return; // the tenant switched again before this connection's turn
         }
-        if h.conn[App::ThirdParty.slot()].state != State::Active || d.flags & IN_FLOW != 0 {
+        let state = h.conn[App::ThirdParty.slot()].state.access();
+        if !state.is_some_and(|s| decide::wave_prompts(App::ThirdParty, tn.policy, s)) || d.flags & IN_FLOW != 0 {
             return;
         }
         self.devices[device as usize].flags |= PROMPTED;

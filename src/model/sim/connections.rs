@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     pub(super) fn set_state(&mut self, device: u32, slot: usize, state: State) {
         let c = &mut self.hot[device as usize].conn[slot];
         let old = c.state;
@@ -12,11 +12,26 @@ impl<'a> PoolSim<'a> {
         self.quarantined += (state == State::Quarantined) as u64;
         self.blocked += (state == State::Blocked) as u64;
         self.counters.quarantines += (state == State::Quarantined && old != State::Quarantined) as u64;
+        self.mode_state_change(device, slot, old, state);
+        if O::ACTIVE && old != state {
+            let app = if slot == App::Outlook.slot() {
+                App::Outlook
+            } else {
+                App::ThirdParty
+            };
+            let event = WireEvent::Transition {
+                device,
+                app,
+                access: wire::access_of(state),
+            };
+            self.observer.on(self.now, event);
+        }
     }
 
     /// A connection is (re)created in `app`'s slot: the start of a new
-    /// activation's or re-add's sync-delay episode.
-    pub(super) fn new_connection(&mut self, device: u32, app: App) {
+    /// activation's or re-add's sync-delay episode. `kind` is what it says
+    /// on the wire: an activation or a re-add.
+    pub(super) fn new_connection(&mut self, device: u32, app: App, kind: Kind) {
         let slot = app.slot();
         if self.hot[device as usize].conn[slot].state != State::Empty {
             self.set_state(device, slot, State::Empty);
@@ -36,12 +51,7 @@ impl<'a> PoolSim<'a> {
             App::ThirdParty => d.flags &= !CURRENT_OUTLOOK,
         }
         let prompted = d.flags & PROMPTED != 0;
-        let state = match (app, policy) {
-            (App::Outlook, _) | (_, Policy::Unmanaged) => State::Active,
-            (_, Policy::AnyAppPromptOnce) if prompted => State::Active,
-            (_, Policy::OutlookOnly) => State::Blocked,
-            _ => State::Quarantined,
-        };
+        let state = State::of(decide::on_new_connection(app, policy, prompted));
         self.set_state(device, slot, state);
         match state {
             State::Blocked => self.start_block(device, Cohort::New),
@@ -54,8 +64,8 @@ impl<'a> PoolSim<'a> {
             }
             _ => self.open_episode(device, Cohort::New, Outcome::Direct),
         }
-        self.request(device, slot as u8);
-        let next = self.now + self.poll_interval(state);
+        self.request(device, slot as u8, kind);
+        let next = self.now + self.poll_gap(device, slot, state);
         self.schedule(
             next,
             Event::Poll {
@@ -76,9 +86,20 @@ impl<'a> PoolSim<'a> {
         let tn = &mut self.tenants[tenant as usize];
         let k = tn.arrivals;
         tn.arrivals += 1;
-        let draws = ArrivalDraws::draw(&self.streams, tn.global, k, tn.arrival_rate);
-        let (u_kind, u_user, u_app, u_device) = (draws.kind, draws.user, draws.app, draws.device);
-        self.schedule(self.now + draws.next_gap, Event::Arrival { tenant });
+        let (global, rate) = (tn.global as u64, tn.arrival_rate);
+        let mut rng = self.streams.stream(Purpose::Arrival, global, k);
+        // The stream's first draw was this arrival's gap, used when it was
+        // scheduled; skip it so the draws below are the same in any run.
+        let _this_gap = exp_gap(&mut rng, rate);
+        let (u_kind, u_user, u_app, u_device): (f64, f64, f64, f64) =
+            (rng.r#gen(), rng.r#gen(), rng.r#gen(), rng.r#gen());
+        let next = self.arrival_after(
+            tenant,
+            self.now,
+            &mut self.streams.stream(Purpose::Arrival, global, k + 1),
+            rate,
+        );
+        self.schedule(next, Event::Arrival { tenant });
 
         let tn = &self.tenants[tenant as usize];
         if tn.users == 0 {
@@ -93,7 +114,8 @@ impl<'a> PoolSim<'a> {
             };
             let device = self.add_device(tenant, user);
             self.counters.activations += 1;
-            self.new_connection(device, app);
+            self.count_week(tenant, WeekKind::Activations);
+            self.new_connection(device, app, Kind::Activation);
         } else {
             let u = self.users[user as usize];
             if u.devices == 0 {
@@ -109,7 +131,8 @@ impl<'a> PoolSim<'a> {
                 App::ThirdParty
             };
             self.counters.readds += 1;
-            self.new_connection(device, app);
+            self.count_week(tenant, WeekKind::Readds);
+            self.new_connection(device, app, Kind::Readd);
         }
     }
 }

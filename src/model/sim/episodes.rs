@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     /// Opens a sync-delay episode for a connection that starts waiting.
     ///
     /// Every activation and re-add is a record of cohort `new` (SPEC §1),

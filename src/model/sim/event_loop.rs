@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     /// Schedules an event unless it falls at or after the horizon, where it could never run.
     #[inline]
     pub(super) fn schedule(&mut self, at: SimTime, event: Event) {
@@ -88,6 +88,7 @@ impl<'a> PoolSim<'a> {
             }
         }
         self.counters.evaluations_rejected = self.eval.stats.rejected;
+        self.finish_calendar();
         PoolResult {
             pool: self.pool,
             counters: self.counters,

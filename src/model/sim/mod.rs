@@ -6,8 +6,9 @@
 //! arrays of small records indexed by `u32`, and events are small `Copy`
 //! values naming an index, so the event loop never allocates.
 
+use super::decide::{self, Access};
 pub use super::draws::PROMPT_TIMEOUT;
-use super::draws::{ArrivalDraws, DAY_US, FlowPlan};
+use super::draws::{DAY_US, FlowPlan, exp_gap};
 use super::evaluator::{Evaluator, Request};
 use super::population::Plan;
 use super::{App, Policy};
@@ -15,6 +16,7 @@ use crate::engine::{EventQueue, Progress, Purpose, SimTime, Streams};
 use crate::scenario::Scenario;
 use crate::stats::delay::{cell_index, cell_key, with_outcome};
 use crate::stats::series::WaitRecorder;
+use crate::stats::week::WeekKind;
 use crate::stats::{Cohort, Counters, Outcome, PoolStats, SyncDelays, TimeSeries};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -23,12 +25,16 @@ use std::sync::atomic::Ordering;
 
 mod block;
 mod changes;
+mod clocked;
 mod connections;
 mod episodes;
 mod event_loop;
 mod prompt;
 mod requests;
 mod setup;
+pub mod wire;
+
+pub use wire::{Kind, Observer, Quiet, WireEvent};
 
 const NONE: u32 = u32::MAX;
 
@@ -57,6 +63,27 @@ enum State {
     Quarantined,
     /// Outlook-only: never syncs.
     Blocked,
+}
+
+impl State {
+    /// The state the shared rules (`model::decide`) give a connection.
+    fn of(access: Access) -> State {
+        match access {
+            Access::Allow => State::Active,
+            Access::Quarantine => State::Quarantined,
+            Access::Block => State::Blocked,
+        }
+    }
+
+    /// The rules' view of the state, or `None` for an empty slot.
+    fn access(self) -> Option<Access> {
+        match self {
+            State::Empty => None,
+            State::Active => Some(Access::Allow),
+            State::Quarantined => Some(Access::Quarantine),
+            State::Blocked => Some(Access::Block),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -88,6 +115,8 @@ struct Device {
     flow: u16,
     flags: u8,
     episode_cell: [u8; 2],
+    /// Index of the device's mode in `devices.modes` (0 without modes).
+    mode: u8,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -110,6 +139,8 @@ struct Tenant {
     activation_share: f64,
     third_party_share: f64,
     group: u32,
+    /// Index of the tenant's zone clock in `Plan::clocks` (`NO_CLOCK` without a calendar).
+    clock: u32,
 }
 
 /// Everything that can happen, as a small record naming what it happens to.
@@ -154,8 +185,9 @@ pub struct PoolResult {
     pub series: TimeSeries,
 }
 
-/// The state of one pool's simulation.
-pub struct PoolSim<'a> {
+/// The state of one pool's simulation; `O` hears every request and
+/// control step (see [`wire`]), [`Quiet`] in a plain run.
+pub struct PoolSim<'a, O: Observer = Quiet> {
     sc: &'a Scenario,
     streams: Streams,
     pool: u32,
@@ -179,6 +211,9 @@ pub struct PoolSim<'a> {
     /// Open episodes of a device beyond its two slots (several re-adds during
     /// one wait): rare, so kept aside rather than in every device record.
     more_episodes: HashMap<u32, Vec<(SimTime, u8)>>,
+    /// The calendar and device modes; `None` for scenarios with neither.
+    clocked: Option<Box<clocked::Clocked>>,
+    observer: O,
 }
 
 /// Asks the processor to bring `value`'s cache line in, without waiting.

@@ -1,8 +1,9 @@
 //! The prompt flow (SPEC §1 steps 1–4): the draws of a flow, the prompt email, the user's choice, Outlook set-up, the 24 h timeout and the removal of the left-over app.
 
 use super::*;
+use crate::model::decide::Choice;
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     /// Numbers a new flow on the device (a prompt or a block), for its draws.
     pub(super) fn next_flow(&mut self, device: u32) -> (u16, FlowPlan) {
         let d = &mut self.devices[device as usize];
@@ -14,7 +15,8 @@ impl<'a> PoolSim<'a> {
     /// Starts a prompt flow on the device; any prompt before it is cancelled.
     pub(super) fn start_prompt(&mut self, device: u32) -> (u16, FlowPlan) {
         self.devices[device as usize].flags |= IN_FLOW;
-        self.next_flow(device)
+        let (flow, plan) = self.next_flow(device);
+        (flow, self.clocked_plan(device, plan, self.now + plan.mail))
     }
 
     /// Cancels what the service still has to do in the device's prompt (the
@@ -47,12 +49,16 @@ impl<'a> PoolSim<'a> {
         if !self.flow_valid(device, flow) {
             return;
         }
-        let plan = self.flow_plan(device, flow);
+        let plan = self.clocked_plan(device, self.flow_plan(device, flow), self.now);
         let tp = App::ThirdParty.slot();
         let h = self.hot[device as usize];
         match h.conn[tp].state {
             State::Active => {
                 // A previously configured connection loses access on receipt.
+                if O::ACTIVE {
+                    let tenant = self.tenants[h.tenant as usize].global;
+                    self.observer.on(self.now, WireEvent::Prompt { tenant, device });
+                }
                 self.set_state(device, tp, State::Quarantined);
                 if h.conn[App::Outlook.slot()].state == State::Empty {
                     self.open_episode(device, Cohort::Existing, plan.outcome);
@@ -63,6 +69,12 @@ impl<'a> PoolSim<'a> {
         }
         self.counters.prompts += 1;
         self.series.prompts[self.bucket] += 1;
+        if self.clocked.is_some() {
+            self.count_week(h.tenant, WeekKind::Prompts);
+            if plan.outcome == Outcome::Timeout {
+                self.count_week(h.tenant, WeekKind::Timeouts);
+            }
+        }
         let event = match plan.outcome {
             Outcome::Continued => (self.now + plan.reaction, Event::Release { device, flow }),
             Outcome::Outlook => (self.now + plan.reaction, Event::Choose { device, flow }),
@@ -78,9 +90,15 @@ impl<'a> PoolSim<'a> {
         }
         let tp = App::ThirdParty.slot();
         self.devices[device as usize].flags &= !IN_FLOW;
+        if O::ACTIVE && self.flow_plan(device, flow).outcome == Outcome::Continued {
+            // The user kept the app (a timeout is the service's own doing).
+            self.choice(device, Choice::ThirdParty);
+        }
         if self.hot[device as usize].conn[tp].state == State::Quarantined {
             self.set_state(device, tp, State::Active);
-            self.request(device, tp as u8); // the server pushes: sync at once
+            if self.pushes(device) {
+                self.request(device, tp as u8, Kind::Push); // the server pushes: sync at once
+            }
         }
     }
 
@@ -91,6 +109,9 @@ impl<'a> PoolSim<'a> {
             return;
         }
         self.devices[device as usize].flags &= !IN_FLOW;
+        if O::ACTIVE {
+            self.choice(device, Choice::Outlook);
+        }
         let setup = self.flow_plan(device, flow).setup;
         self.set_up_outlook(device, flow, setup);
     }
@@ -121,7 +142,8 @@ impl<'a> PoolSim<'a> {
             let generation = h.conn[slot].generation;
             self.devices[device as usize].flags |= CURRENT_OUTLOOK;
             self.set_state(device, slot, State::Active);
-            self.request(device, slot as u8);
+            // Outlook set up: on the wire, the new connection's activation.
+            self.request(device, slot as u8, Kind::Activation);
             let next = self.now + self.poll_interval(State::Active);
             self.schedule(
                 next,
@@ -143,6 +165,12 @@ impl<'a> PoolSim<'a> {
             let generation = tp.generation;
             self.schedule(self.now + after, Event::Abandon { device, generation });
         }
+    }
+
+    /// Tells the observer that the device's user answered its prompt.
+    fn choice(&mut self, device: u32, choice: Choice) {
+        let tenant = self.tenants[self.hot[device as usize].tenant as usize].global;
+        self.observer.on(self.now, WireEvent::Choice { tenant, device, choice });
     }
 
     /// The person removes the left-over third-party app, if it is still the

@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl<'a> PoolSim<'a> {
+impl<'a, O: Observer> PoolSim<'a, O> {
     #[inline]
     pub(super) fn poll_interval(&mut self, state: State) -> SimTime {
         let d = &self.sc.devices;
@@ -21,8 +21,8 @@ impl<'a> PoolSim<'a> {
         if c.generation != generation || c.state == State::Empty {
             return; // the connection was replaced or removed
         }
-        self.request(device, slot);
-        let next = self.now + self.poll_interval(c.state);
+        self.request(device, slot, Kind::Poll);
+        let next = self.now + self.poll_gap(device, slot as usize, c.state);
         self.schedule(
             next,
             Event::Poll {
@@ -36,17 +36,37 @@ impl<'a> PoolSim<'a> {
     /// A connection sends a request now: synced at once in an unmanaged
     /// tenant, otherwise queued for a quarantine evaluation.
     #[inline]
-    pub(super) fn request(&mut self, device: u32, slot: u8) {
+    pub(super) fn request(&mut self, device: u32, slot: u8, kind: Kind) {
         let h = &self.hot[device as usize];
         let c = h.conn[slot as usize];
+        let tenant = h.tenant as usize;
         self.counters.requests += 1;
-        if self.tenants[h.tenant as usize].policy == Policy::Unmanaged {
+        if self.tenants[tenant].policy == Policy::Unmanaged {
             if c.state == State::Active {
                 self.sync(device);
             }
             return;
         }
+        if O::ACTIVE
+            && let Some(decision) = wire::access_of(c.state)
+        {
+            let event = WireEvent::Request {
+                tenant: self.tenants[tenant].global,
+                device,
+                app: if slot == App::Outlook as u8 {
+                    App::Outlook
+                } else {
+                    App::ThirdParty
+                },
+                kind,
+                decision,
+            };
+            self.observer.on(self.now, event);
+        }
         self.counters.evaluations += 1;
+        if self.clocked.is_some() {
+            self.count_week(h.tenant, WeekKind::Evaluations);
+        }
         self.series.evaluations[self.bucket] += 1;
         let req = Request {
             arrival: self.now,

@@ -2,9 +2,17 @@
 
 use super::*;
 
-impl<'a> PoolSim<'a> {
+impl<'a> PoolSim<'a, Quiet> {
     /// Builds pool `pool`'s population at t=0 and schedules its first events.
     pub fn new(sc: &'a Scenario, plan: &Plan, streams: Streams, pool: u32) -> Self {
+        PoolSim::with_observer(sc, plan, streams, pool, Quiet)
+    }
+}
+
+impl<'a, O: Observer> PoolSim<'a, O> {
+    /// As [`PoolSim::new`], telling `observer` every request and control
+    /// step as it happens (a load generator's schedule).
+    pub fn with_observer(sc: &'a Scenario, plan: &Plan, streams: Streams, pool: u32, observer: O) -> Self {
         let horizon = sc.horizon;
         let ev = &sc.evaluator;
         let mut sim = PoolSim {
@@ -29,6 +37,8 @@ impl<'a> PoolSim<'a> {
             blocked: 0,
             scratch: Vec::new(),
             more_episodes: HashMap::new(),
+            clocked: clocked::Clocked::new(sc, plan),
+            observer,
         };
         let pools = ev.pools as usize;
         for t in (pool as usize..plan.tenants.len()).step_by(pools) {
@@ -62,6 +72,7 @@ impl<'a> PoolSim<'a> {
             },
             third_party_share: g.third_party_share,
             group: tp.group,
+            clock: tp.clock,
         });
         self.counters.tenants += 1;
         self.counters.users += users as u64;
@@ -81,10 +92,7 @@ impl<'a> PoolSim<'a> {
                 };
                 // A policy in force at t=0 has been in force long enough that
                 // existing third-party devices were prompted, or blocked, long ago.
-                let state = match (app, policy) {
-                    (App::ThirdParty, Policy::OutlookOnly) => State::Blocked,
-                    _ => State::Active,
-                };
+                let state = State::of(decide::configured_connection(app, policy));
                 // Polling is already in its steady state for the interval that applies.
                 let interval = match state {
                     State::Active => &sc.devices.poll_interval,
@@ -92,8 +100,9 @@ impl<'a> PoolSim<'a> {
                 };
                 let first_poll = interval.sample_residual(&mut rng);
                 let device = self.add_device(local, user);
+                let first_poll = self.first_poll(device, app, first_poll);
                 let d = &mut self.devices[device as usize];
-                if app == App::ThirdParty && policy.prompts() {
+                if decide::configured_counts_as_prompted(app, policy) {
                     d.flags |= PROMPTED;
                 }
                 if app == App::Outlook {
@@ -114,7 +123,8 @@ impl<'a> PoolSim<'a> {
         }
         let rate = self.tenants[local as usize].arrival_rate;
         if rate > 0.0 {
-            let first = ArrivalDraws::first_gap(&self.streams, t as u32, rate);
+            let mut rng = self.streams.stream(Purpose::Arrival, t as u64, 0);
+            let first = self.arrival_after(local, SimTime::ZERO, &mut rng, rate);
             self.schedule(first, Event::Arrival { tenant: local });
         }
         for (j, change) in g.changes.iter().enumerate() {
@@ -123,7 +133,7 @@ impl<'a> PoolSim<'a> {
                     self.counters.changes_ignored_mdm += 1;
                 } else {
                     self.queue.push(
-                        change.at,
+                        self.change_time(local, j, change.at),
                         Event::Change {
                             tenant: local,
                             change: j as u16,
@@ -155,9 +165,11 @@ impl<'a> PoolSim<'a> {
             flow: 0,
             flags: 0,
             episode_cell: [0; 2],
+            mode: 0,
         });
         u.first_device = device;
         u.devices += 1;
+        self.draw_mode(device);
         device
     }
 }

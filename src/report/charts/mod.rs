@@ -28,11 +28,14 @@ mod cdf;
 mod layout;
 mod legend;
 mod load;
+mod load_cdf;
+mod load_time;
 mod outcomes;
 mod spectrum;
 mod style;
 pub mod sweep;
 mod wait;
+mod week;
 
 #[cfg(test)]
 mod tests;
@@ -43,11 +46,15 @@ use cdf::*;
 use layout::*;
 use legend::*;
 use load::*;
+use load_cdf::*;
+use load_time::*;
 use outcomes::*;
 use spectrum::*;
 pub(crate) use style::PALETTE;
 use style::*;
 use wait::*;
+pub use week::WEEK_STEM;
+use week::*;
 
 /// Width of every chart in pixels.
 pub const WIDTH: u32 = 1200;
@@ -63,31 +70,62 @@ pub const CHART_STEMS: [&str; 5] = [
     "outcomes",
 ];
 
-/// Draws the charts of `r` into `dir`, each as PNG and SVG.
+/// File stems of the charts of a live load (`mailsim load` folders only).
+pub const LOAD_CHART_STEMS: [&str; 2] = ["load_latency_cdf", "load_timeline"];
+
+/// Draws one chart as `<stem>.png` and `<stem>.svg` in `dir`.
+fn write_chart(
+    dir: &Path,
+    stem: &str,
+    draw_png: impl Fn(&DrawingArea<BitMapBackend, Shift>) -> anyhow::Result<()>,
+    draw_svg: impl Fn(&DrawingArea<SVGBackend, Shift>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let png = dir.join(format!("{stem}.png"));
+    {
+        let root = BitMapBackend::new(&png, (WIDTH, HEIGHT)).into_drawing_area();
+        draw_png(&root).with_context(|| format!("cannot draw {}", png.display()))?;
+        root.present()
+            .with_context(|| format!("cannot write {}", png.display()))?;
+    }
+    let svg_path = dir.join(format!("{stem}.svg"));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        draw_svg(&root).with_context(|| format!("cannot draw {}", svg_path.display()))?;
+        root.present()
+            .with_context(|| format!("cannot draw {}", svg_path.display()))?;
+    }
+    std::fs::write(&svg_path, svg).with_context(|| format!("cannot write {}", svg_path.display()))?;
+    Ok(())
+}
+
+/// Draws the charts of `r` into `dir`, each as PNG and SVG; a load's two
+/// charts too when `r` is a load's folder.
 pub fn write_charts(r: &Results, dir: &Path) -> anyhow::Result<()> {
     register_fonts();
-    for chart in Chart::ALL {
-        let stem = chart.stem();
-        let png = dir.join(format!("{stem}.png"));
-        {
-            let root = BitMapBackend::new(&png, (WIDTH, HEIGHT)).into_drawing_area();
-            chart
-                .draw(&root, r)
-                .with_context(|| format!("cannot draw {}", png.display()))?;
-            root.present()
-                .with_context(|| format!("cannot write {}", png.display()))?;
-        }
-        let svg_path = dir.join(format!("{stem}.svg"));
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-            chart
-                .draw(&root, r)
-                .with_context(|| format!("cannot draw {}", svg_path.display()))?;
-            root.present()
-                .with_context(|| format!("cannot draw {}", svg_path.display()))?;
-        }
-        std::fs::write(&svg_path, svg).with_context(|| format!("cannot write {}", svg_path.display()))?;
+    // The hour-of-week chart only for runs with a calendar.
+    let week = (!r.week.is_empty()).then_some(Chart::Week);
+    for chart in Chart::ALL.into_iter().chain(week) {
+        write_chart(
+            dir,
+            chart.stem(),
+            |root| chart.draw(root, r),
+            |root| chart.draw(root, r),
+        )?;
+    }
+    if let Some(l) = &r.load {
+        write_chart(
+            dir,
+            LOAD_CHART_STEMS[0],
+            |root| draw_load_cdf(root, r, l),
+            |root| draw_load_cdf(root, r, l),
+        )?;
+        write_chart(
+            dir,
+            LOAD_CHART_STEMS[1],
+            |root| draw_load_time(root, r, l),
+            |root| draw_load_time(root, r, l),
+        )?;
     }
     Ok(())
 }
@@ -129,6 +167,7 @@ enum Chart {
     Wait,
     Spectrum,
     Outcomes,
+    Week,
 }
 
 impl Chart {
@@ -141,6 +180,7 @@ impl Chart {
             Chart::Wait => CHART_STEMS[2],
             Chart::Spectrum => CHART_STEMS[3],
             Chart::Outcomes => CHART_STEMS[4],
+            Chart::Week => WEEK_STEM,
         }
     }
 
@@ -154,6 +194,7 @@ impl Chart {
             Chart::Wait => draw_wait(root, r),
             Chart::Spectrum => draw_spectrum(root, r),
             Chart::Outcomes => draw_outcomes(root, r),
+            Chart::Week => draw_week(root, r),
         }
     }
 }
