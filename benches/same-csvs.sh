@@ -18,6 +18,8 @@ for sc in scenarios/*.toml; do
   stem=$(basename "$sc" .toml)
   for reps in 1 2; do
     [ "$stem" = scale ] && [ "$reps" = 2 ] && continue
+    # fleet.toml has 4×10⁸ connections: a benchmark of its own, not a check.
+    [ "$stem" = fleet ] && continue
     rm -rf "$tmp/old" "$tmp/new"
     # A scenario the old build cannot read (a key added since) has nothing to compare.
     if ! "$old" validate "$sc" >/dev/null 2>&1; then echo "skip   $stem (the old build cannot read it)"; continue; fi
