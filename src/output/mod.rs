@@ -8,6 +8,7 @@ pub mod folder;
 pub mod hgrm;
 pub mod json;
 pub mod load_csv;
+pub mod load_results;
 pub mod results;
 pub mod shard;
 pub mod tables;

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod html;
 pub mod progress;
 pub mod summary;
+pub mod summary_load;
 pub mod verdict;
 
 use crate::output::results::Results;
