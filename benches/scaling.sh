@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Cost per evaluation and peak memory of scenarios/scale.toml scaled to
-# 10k … 100M connections (6 simulated hours each), on one thread (THREADS
+# 10k … 100M connections (6 simulated hours each), servers per pool scaled
+# with them so that every size runs at the same utilization (about 0.22;
+# an evaluator sized for 1M connections would be 22 times overloaded at
+# 100M, a different workload), on one thread (THREADS
 # to change), on each engine asked (ENGINES, default the fast one). Prints
 # one Markdown table row per run. Evaluations per second is the honest unit
 # on the fast engine, where quiet polls of unmanaged tenants cost nothing;
@@ -20,7 +23,9 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for n in ${sizes[@]}; do
   big=$(python3 -c "print(max(1, round(18000 * $n / 1020000)))")
   small=$(python3 -c "print(max(1, round(2000 * $n / 1020000)))")
+  servers=$(python3 -c "print(max(1, round(2 * $n / 1020000)))")
   sed -e "s/^count = 18000 /count = $big /" -e "s/^count = 2000 /count = $small /" \
+      -e "s/^servers = 2 /servers = $servers /" \
       -e 's/^horizon = "1d"/horizon = "6h"/' scenarios/scale.toml > "$tmp/scale_$n.toml"
   for e in $engines; do
     for t in $threads; do

@@ -67,6 +67,8 @@ pub struct WaitRecorder {
     dense: Vec<u64>,
     touched: Vec<u16>,
     max: u64,
+    /// Waits of zero, counted apart: most requests do not wait.
+    zeros: u64,
 }
 
 impl Default for WaitRecorder {
@@ -75,6 +77,7 @@ impl Default for WaitRecorder {
             dense: vec![0; coarse::BINS],
             touched: Vec::with_capacity(256),
             max: 0,
+            zeros: 0,
         }
     }
 }
@@ -83,6 +86,10 @@ impl WaitRecorder {
     /// Records one wait in the current bucket.
     #[inline]
     pub fn record(&mut self, wait_us: u64) {
+        if wait_us == 0 {
+            self.zeros += 1;
+            return;
+        }
         self.max = self.max.max(wait_us);
         let b = coarse::bin_of(wait_us);
         let slot = &mut self.dense[b as usize];
@@ -94,6 +101,13 @@ impl WaitRecorder {
 
     /// Ends the bucket: returns its histogram and starts an empty one.
     pub fn take(&mut self) -> CoarseHist {
+        if self.zeros > 0 {
+            let b = coarse::bin_of(0);
+            if self.dense[b as usize] == 0 {
+                self.touched.push(b);
+            }
+            self.dense[b as usize] += std::mem::take(&mut self.zeros);
+        }
         if self.touched.is_empty() {
             return CoarseHist::default();
         }

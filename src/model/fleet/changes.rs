@@ -112,7 +112,7 @@ impl<'a> FleetSim<'a> {
             return;
         }
         let tn = &self.tenants[tenant as usize];
-        let mut w = wave::Wave::new(
+        let mut w = Box::new(wave::Wave::new(
             &self.streams,
             tn.global,
             change,
@@ -120,7 +120,7 @@ impl<'a> FleetSim<'a> {
             space,
             eligible,
             self.now,
-        );
+        ));
         let first = w.next_time(&self.sc.behavior.wave);
         let epoch = w.epoch;
         self.tenants[tenant as usize].wave = Some(w);

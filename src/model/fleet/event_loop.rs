@@ -92,7 +92,7 @@ impl<'a> FleetSim<'a> {
             pool: self.pool,
             counters: self.counters,
             delays: self.delays,
-            load: self.servers.stats,
+            load: self.servers.into_stats(),
             series: self.series,
         }
     }

@@ -122,6 +122,7 @@ impl<'a> FleetSim<'a> {
         }
         let [held, active] = self.quiet.managed_rates();
         let rate = held + active;
+        let mean_gap = 1.0 / rate;
         let p_active = active / rate;
         let all_active = held == 0.0;
         let (width, buckets) = (self.sc.bucket, self.series.len());
@@ -151,7 +152,7 @@ impl<'a> FleetSim<'a> {
                 progress(t, self.counters.events + n);
             }
             let e: f64 = Exp1.sample(&mut self.rng);
-            at += e / rate;
+            at += e * mean_gap;
         }
         self.quiet.next_at = at;
         self.counters.events += n;

@@ -2,6 +2,7 @@
 //! draws: the same tenants, users, devices and apps for the same seed.
 
 use super::*;
+use rand::{RngCore, SeedableRng};
 
 /// Consumes what `dist.sample_residual` would from `rng`, without the
 /// logarithm when the draw is an exponential's single uniform.
@@ -27,8 +28,13 @@ impl<'a> FleetSim<'a> {
             pool,
             now: SimTime::ZERO,
             queue: EventQueue::new(),
-            rng: streams.stream(Purpose::Fleet, pool as u64, 0),
+            rng: {
+                let mut seed = [0u8; 32];
+                streams.stream(Purpose::Fleet, pool as u64, 0).fill_bytes(&mut seed);
+                Xoshiro256PlusPlus::from_seed(seed)
+            },
             tenants: Vec::new(),
+            tenant_first: Vec::new(),
             state: Vec::new(),
             flow: Vec::new(),
             tracks: DeviceMap::default(),
@@ -54,6 +60,7 @@ impl<'a> FleetSim<'a> {
             sim.add_tenant(plan, t);
         }
         sim.users.finish();
+        sim.tenant_first = sim.tenants.iter().map(|t| t.first_device).collect();
         sim.initial = sim.state.len() as u32;
         sim.state.shrink_to_fit();
         sim.flow = vec![0; sim.state.len()];
