@@ -4,6 +4,7 @@
 
 pub mod curve;
 pub mod kind;
+pub mod memory;
 pub mod progress;
 pub mod queue;
 pub mod rng;

@@ -42,7 +42,7 @@ use super::draws::{ArrivalDraws, DAY_US, FlowPlan, PROMPT_TIMEOUT};
 use super::population::Plan;
 use super::sim::PoolResult;
 use super::{App, Policy};
-use crate::engine::{EventQueue, Progress, Purpose, SimTime, Streams};
+use crate::engine::{EventQueue, Progress, Purpose, SimTime, Streams, memory};
 use crate::scenario::{Dist, Scenario};
 use crate::stats::delay::{cell_index, cell_key, with_outcome};
 use crate::stats::series::WaitRecorder;

@@ -62,10 +62,24 @@ impl<'a> FleetSim<'a> {
         sim.users.finish();
         sim.tenant_first = sim.tenants.iter().map(|t| t.first_device).collect();
         sim.initial = sim.state.len() as u32;
-        sim.state.shrink_to_fit();
-        sim.flow = vec![0; sim.state.len()];
+        // Room for the devices activated during the run, as their expected count.
+        let spare = sim.expected_activations();
+        sim.state = memory::huge_page_vec(&sim.state, spare);
+        sim.flow = memory::huge_page_zeroed(sim.state.len(), spare);
         sim.schedule_individual_first_polls();
         sim
+    }
+
+    /// How many devices the pool's tenants are expected to activate by the
+    /// horizon: room to keep in the devices' arrays.
+    fn expected_activations(&self) -> usize {
+        let horizon = self.sc.horizon.0 as f64;
+        let mean: f64 = self
+            .tenants
+            .iter()
+            .map(|t| t.arrival_rate * t.activation_share * horizon)
+            .sum();
+        mean.ceil() as usize
     }
 
     fn add_tenant(&mut self, plan: &Plan, t: usize) {

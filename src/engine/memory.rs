@@ -1,0 +1,64 @@
+//! Large arrays read at random: backed by huge pages where the system
+//! allows it.
+
+/// Below this, an array fits the TLB's reach anyway.
+const HUGE_FROM: usize = 8 << 20;
+
+/// A copy of `v` whose memory the kernel is asked to back with 2 MiB pages
+/// (Linux transparent huge pages, `madvise` mode), with room for `spare`
+/// more elements. A device's state byte is read at random among hundreds
+/// of millions: with 4 KiB pages nearly every such read also misses the
+/// TLB. Elsewhere, or for small arrays, a plain copy.
+pub fn huge_page_vec<T: Copy>(v: &[T], spare: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(v.len() + spare);
+    advise_huge(&mut out);
+    out.extend_from_slice(v);
+    out
+}
+
+/// `len` zeroed elements, as `huge_page_vec`.
+pub fn huge_page_zeroed<T: Copy + Default>(len: usize, spare: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(len + spare);
+    advise_huge(&mut out);
+    out.resize(len, T::default());
+    out
+}
+
+#[cfg(target_os = "linux")]
+fn advise_huge<T>(v: &mut Vec<T>) {
+    const HUGE: usize = 2 << 20;
+    let bytes = v.capacity() * std::mem::size_of::<T>();
+    if bytes < HUGE_FROM {
+        return;
+    }
+    // The whole huge pages inside the allocation; the rest stays as it is.
+    let start = v.as_mut_ptr() as usize;
+    let first = start.next_multiple_of(HUGE);
+    let end = (start + bytes) / HUGE * HUGE;
+    if end > first {
+        // SAFETY: the range lies inside `v`'s allocation, which is not yet
+        // touched; `madvise` only changes how it is backed, never its
+        // contents, and a refusal (no THP) is harmless, so its result is ignored.
+        unsafe {
+            libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge<T>(_v: &mut Vec<T>) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_keep_their_contents_and_room() {
+        let v: Vec<u8> = (0..(20u32 << 20)).map(|i| i as u8).collect();
+        let h = huge_page_vec(&v, 100);
+        assert_eq!(h, v);
+        assert!(h.capacity() >= v.len() + 100);
+        let z: Vec<u16> = huge_page_zeroed(10 << 20, 5);
+        assert!(z.len() == 10 << 20 && z.iter().all(|&x| x == 0));
+    }
+}
