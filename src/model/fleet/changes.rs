@@ -28,6 +28,9 @@ impl<'a> FleetSim<'a> {
             for (class, n) in n.into_iter().enumerate() {
                 self.move_class(was_managed, class, n);
             }
+            let tn = &mut self.tenants[tenant as usize];
+            tn.managed_switches.push(self.now);
+            tn.last_managed_switch = self.now;
         }
         let tn = &mut self.tenants[tenant as usize];
         tn.policy = new;

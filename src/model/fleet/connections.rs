@@ -16,6 +16,10 @@ impl<'a> FleetSim<'a> {
             return;
         }
         let quiet = self.in_class(device, slot);
+        let tenant = if quiet { self.tenant_of(device) } else { NONE };
+        if quiet {
+            self.claim_in_flight(device, tenant, slot, old.class(), state != State::Empty);
+        }
         let bits = &mut self.state[device as usize];
         if slot == App::Outlook.slot() {
             debug_assert!(state != State::Quarantined && state != State::Blocked);
@@ -29,7 +33,6 @@ impl<'a> FleetSim<'a> {
         self.blocked += (state == State::Blocked) as u64;
         self.counters.quarantines += (state == State::Quarantined) as u64;
         if quiet {
-            let tenant = self.tenant_of(device);
             self.leave_class(self.tenant_managed(tenant), old);
             if state != State::Empty {
                 self.go_individual(device, slot, old);

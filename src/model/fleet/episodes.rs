@@ -40,6 +40,7 @@ impl<'a> FleetSim<'a> {
         for slot in 0..2 {
             let state = self.slot_state(device, slot);
             if state == State::Active && self.in_class(device, slot) {
+                self.claim_in_flight(device, tenant, slot, state.class(), true);
                 self.leave_class(self.tenant_managed(tenant), state);
                 self.go_individual(device, slot, state);
             }

@@ -22,7 +22,7 @@ impl<'a> FleetSim<'a> {
         loop {
             let next_event = self.queue.peek_time().unwrap_or(SimTime::NEVER);
             let limit = next_event.min(self.bucket_end).min(horizon);
-            self.quiet_polls_until(limit, &mut report);
+            self.quiet_polls_until(limit, next_event, &mut report);
             if limit >= horizon {
                 break;
             }
@@ -58,6 +58,7 @@ impl<'a> FleetSim<'a> {
         }
         self.bucket += 1;
         self.bucket_end = self.bucket_end + self.sc.bucket;
+        self.tidy_in_flight();
         // Waits of evaluations completing in the new bucket, known earlier.
         if !self.later_waits.is_empty() {
             let now = self.bucket as u32;

@@ -33,10 +33,10 @@
 //! reference), file by file; the draws people make are keyed identically
 //! (`model::draws`), so both engines simulate the same population, the same
 //! arrivals and the same answers. The sample path of polls, service times
-//! and wave turns differs; their distributions do not. One corner is not
-//! exact, and is bounded: a request already waiting or in service when its
-//! connection changes state is judged by the state at its arrival, where
-//! the reference judges it at its completion (docs/architecture.md).
+//! and wave turns differs; their distributions do not. A quiet request
+//! still in flight when a connection of its class changes state may be
+//! that connection's: `in_flight.rs` decides whose it was, so that it is
+//! judged at completion, as the reference does.
 
 use super::draws::{ArrivalDraws, DAY_US, FlowPlan, PROMPT_TIMEOUT};
 use super::population::Plan;
@@ -60,6 +60,7 @@ mod changes;
 mod connections;
 mod episodes;
 mod event_loop;
+mod in_flight;
 mod prompt;
 mod quiet;
 mod requests;
@@ -69,6 +70,8 @@ mod users;
 mod wave;
 
 const NONE: u32 = u32::MAX;
+/// log2 of the devices per block of `FleetSim::tenant_block`.
+const TENANT_BLOCK: u32 = 8;
 
 // The state byte of every device.
 /// The third-party slot's state: `State as u8` (Empty, Active, Quarantined, Blocked).
@@ -160,6 +163,10 @@ struct Tenant {
     activation_share: f64,
     third_party_share: f64,
     group: u32,
+    /// When it switched between managed and unmanaged, in order, and the
+    /// last of them (zero if none): looked at on every in-flight claim.
+    managed_switches: Vec<SimTime>,
+    last_managed_switch: SimTime,
     /// Its running prompt-always wave, if any.
     /// Boxed: a wave holds its own RNG, and tenants are searched by range.
     wave: Option<Box<wave::Wave>>,
@@ -235,6 +242,9 @@ impl Hasher for DeviceHasher {
             self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         }
     }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
     fn write_u32(&mut self, n: u32) {
         self.0 = (n as u64 ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
@@ -257,6 +267,10 @@ pub struct FleetSim<'a> {
     /// Each tenant's `first_device`, apart: searched on every event that
     /// names a device, it stays in cache where `tenants` would not.
     tenant_first: Vec<u32>,
+    /// For each block of `1 << TENANT_BLOCK` devices at t=0, the tenant of
+    /// its first device: a search for a device's tenant starts there, among
+    /// a handful, not among all the pool's tenants (a miss at every level).
+    tenant_block: Vec<u32>,
     /// Each device's state byte (`TP`, `OUTLOOK`, `PROMPTED`, `TRACKED`, `WAVE`).
     state: Vec<u8>,
     /// Each device's flow counter (as `sim::Device::flow`).
@@ -282,6 +296,11 @@ pub struct FleetSim<'a> {
     bucket_end: SimTime,
     quarantined: u64,
     blocked: u64,
+    /// Quiet requests that may outlive a change (`in_flight.rs`).
+    in_flight: std::collections::VecDeque<in_flight::InFlight>,
+    /// When connections joined their class, while a request from before
+    /// can be in flight (`in_flight::connection_key`).
+    joined: HashMap<u64, SimTime, BuildHasherDefault<DeviceHasher>>,
     /// Open episodes of a device beyond its two slots (several re-adds during
     /// one wait): rare, so kept aside rather than in every record.
     more_episodes: DeviceMap<Vec<(SimTime, u8)>>,
@@ -335,8 +354,14 @@ impl<'a> FleetSim<'a> {
         if device >= self.initial {
             return self.activated[(device - self.initial) as usize].tenant;
         }
-        let i = self.tenant_first.partition_point(|&first| first <= device);
-        (i - 1) as u32
+        let b = (device >> TENANT_BLOCK) as usize;
+        let lo = self.tenant_block[b] as usize;
+        let hi = self
+            .tenant_block
+            .get(b + 1)
+            .map_or(self.tenant_first.len(), |&t| t as usize + 1);
+        let i = self.tenant_first[lo..hi].partition_point(|&first| first <= device);
+        (lo + i - 1) as u32
     }
 
     fn uid_of(&self, device: u32) -> u32 {

@@ -114,7 +114,12 @@ impl<'a> FleetSim<'a> {
     /// Evaluates every quiet poll of managed tenants before `limit`. The
     /// rates are constant meanwhile: nothing else happens before `limit`.
     #[inline]
-    pub(super) fn quiet_polls_until(&mut self, limit: SimTime, progress: &mut impl FnMut(SimTime, u64)) {
+    pub(super) fn quiet_polls_until(
+        &mut self,
+        limit: SimTime,
+        next_event: SimTime,
+        progress: &mut impl FnMut(SimTime, u64),
+    ) {
         const REPORT_EVERY: u64 = 1 << 16;
         let limit = limit.0 as f64;
         if self.quiet.next_at >= limit {
@@ -143,6 +148,7 @@ impl<'a> FleetSim<'a> {
                     // The connection is quiet, so nothing happens to it while
                     // it is evaluated: it syncs if its class is active.
                     self.series.syncs[b] += active as u64;
+                    self.keep_in_flight(t, done, next_event, active as usize);
                 }
                 Verdict::Rejected { at } => self.series.rejected[bucket_of(at, width, buckets)] += 1,
                 Verdict::Unfinished => {}

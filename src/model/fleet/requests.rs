@@ -25,6 +25,7 @@ impl<'a> FleetSim<'a> {
             self.track_mut(device).flags &= !(INDIVIDUAL << s);
             let tenant = self.tenant_of(device);
             self.join_class(self.tenant_managed(tenant), state);
+            self.note_join(device, s);
         } else {
             let next = self.now + self.poll_gap(state);
             self.schedule_pending(

@@ -35,6 +35,7 @@ impl<'a> FleetSim<'a> {
             },
             tenants: Vec::new(),
             tenant_first: Vec::new(),
+            tenant_block: Vec::new(),
             state: Vec::new(),
             flow: Vec::new(),
             tracks: DeviceMap::default(),
@@ -54,6 +55,8 @@ impl<'a> FleetSim<'a> {
             quarantined: 0,
             blocked: 0,
             more_episodes: DeviceMap::default(),
+            in_flight: Default::default(),
+            joined: Default::default(),
         };
         let pools = ev.pools as usize;
         for t in (pool as usize..plan.tenants.len()).step_by(pools) {
@@ -61,6 +64,13 @@ impl<'a> FleetSim<'a> {
         }
         sim.users.finish();
         sim.tenant_first = sim.tenants.iter().map(|t| t.first_device).collect();
+        let blocks = (sim.state.len() as u32).div_ceil(1 << TENANT_BLOCK);
+        sim.tenant_block = (0..blocks)
+            .map(|b| {
+                let first = b << TENANT_BLOCK;
+                sim.tenant_first.partition_point(|&f| f <= first) as u32 - 1
+            })
+            .collect();
         sim.initial = sim.state.len() as u32;
         // Room for the devices activated during the run, as their expected count.
         let spare = sim.expected_activations();
@@ -148,6 +158,8 @@ impl<'a> FleetSim<'a> {
             },
             third_party_share: g.third_party_share,
             group: tp.group,
+            managed_switches: Vec::new(),
+            last_managed_switch: SimTime::ZERO,
             wave: None,
         });
         self.counters.tenants += 1;
