@@ -1,5 +1,5 @@
 //! Large arrays read at random: backed by huge pages where the system
-//! allows it.
+//! allows it, and their elements prefetched ahead of use.
 
 /// Below this, an array fits the TLB's reach anyway.
 const HUGE_FROM: usize = 8 << 20;
@@ -22,6 +22,20 @@ pub fn huge_page_zeroed<T: Copy + Default>(len: usize, spare: usize) -> Vec<T> {
     advise_huge(&mut out);
     out.resize(len, T::default());
     out
+}
+
+/// Asks the processor to bring `value`'s cache line in, without waiting.
+#[inline(always)]
+pub fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults or changes memory,
+    // and the pointer comes from a live reference.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 #[cfg(target_os = "linux")]

@@ -9,6 +9,7 @@ pub mod coarse;
 pub mod compare;
 pub mod delay;
 pub mod evaluator;
+pub mod hdr_counts;
 pub mod metrics;
 pub mod replication;
 pub mod series;

@@ -22,6 +22,7 @@ impl<'a> FleetSim<'a> {
         loop {
             let next_event = self.queue.peek_time().unwrap_or(SimTime::NEVER);
             let limit = next_event.min(self.bucket_end).min(horizon);
+            self.prefetch_next_event();
             self.quiet_polls_until(limit, next_event, &mut report);
             if limit >= horizon {
                 break;
@@ -45,6 +46,36 @@ impl<'a> FleetSim<'a> {
         self.now = horizon;
         report(horizon, self.counters.events);
         self.finish()
+    }
+
+    /// Starts loading what the next event reads, while the quiet polls
+    /// before it run: among millions of devices or tenants, a main-memory
+    /// miss otherwise.
+    #[inline]
+    fn prefetch_next_event(&self) {
+        match self.queue.lookahead(0) {
+            Some(
+                Event::Poll { device, .. }
+                | Event::EvalDone { device, .. }
+                | Event::Deliver { device, .. }
+                | Event::Release { device, .. }
+                | Event::Choose { device, .. }
+                | Event::OutlookReady { device, .. }
+                | Event::Abandon { device },
+            ) => {
+                let d = *device as usize;
+                if let (Some(state), Some(flow)) = (self.state.get(d), self.flow.get(d)) {
+                    prefetch(state);
+                    prefetch(flow);
+                }
+            }
+            Some(Event::WaveTurn { tenant, .. } | Event::Arrival { tenant } | Event::Change { tenant, .. }) => {
+                if let Some(t) = self.tenants.get(*tenant as usize) {
+                    prefetch(t);
+                }
+            }
+            None => {}
+        }
     }
 
     fn close_bucket(&mut self) {

@@ -15,6 +15,7 @@
 use crate::engine::SimTime;
 use crate::scenario::Dist;
 use crate::stats::PoolStats;
+use crate::stats::hdr_counts::HdrCounts;
 use rand::Rng;
 use std::collections::VecDeque;
 
@@ -58,10 +59,11 @@ pub struct Servers {
     timeout: Option<u64>,
     horizon: u64,
     service: Dist,
-    /// Served requests that did not wait, not yet in `stats.wait`: most
-    /// requests do not wait, and one count is cheaper than a record each.
-    zero_waits: u64,
-    /// Load statistics of this pool (`stats.wait` lacks `zero_waits` until
+    /// Waits and response times of served requests, not yet in
+    /// `stats.wait` and `stats.response`: counted inline, added at the end.
+    waits: HdrCounts,
+    responses: HdrCounts,
+    /// Load statistics of this pool (without `waits` and `responses` until
     /// `into_stats`).
     pub stats: PoolStats,
 }
@@ -78,7 +80,8 @@ impl Servers {
             timeout: timeout.map(|t| t.0),
             horizon: horizon.0,
             service,
-            zero_waits: 0,
+            waits: HdrCounts::new(horizon.0),
+            responses: HdrCounts::new(horizon.0),
             stats: PoolStats::new(servers, horizon.0),
         }
     }
@@ -136,12 +139,8 @@ impl Servers {
         let s = &mut self.stats;
         s.served += 1;
         s.wait_sum_us += wait as u128;
-        if wait == 0 {
-            self.zero_waits += 1;
-        } else {
-            s.wait.saturating_record(wait);
-        }
-        s.response.saturating_record(response);
+        self.waits.record(wait);
+        self.responses.record(response);
         s.wait_max_us = s.wait_max_us.max(wait);
         s.response_max_us = s.response_max_us.max(response);
         Verdict::Served {
@@ -152,7 +151,8 @@ impl Servers {
 
     /// The pool's load statistics, complete.
     pub fn into_stats(mut self) -> PoolStats {
-        self.stats.wait.saturating_record_n(0, self.zero_waits);
+        self.waits.add_to(&mut self.stats.wait);
+        self.responses.add_to(&mut self.stats.response);
         self.stats
     }
 

@@ -12,6 +12,7 @@ use super::draws::{DAY_US, FlowPlan, exp_gap};
 use super::evaluator::{Evaluator, Request};
 use super::population::Plan;
 use super::{App, Policy};
+use crate::engine::memory::prefetch;
 use crate::engine::{EventQueue, Progress, Purpose, SimTime, Streams};
 use crate::scenario::Scenario;
 use crate::stats::delay::{cell_index, cell_key, with_outcome};
@@ -214,20 +215,6 @@ pub struct PoolSim<'a, O: Observer = Quiet> {
     /// The calendar and device modes; `None` for scenarios with neither.
     clocked: Option<Box<clocked::Clocked>>,
     observer: O,
-}
-
-/// Asks the processor to bring `value`'s cache line in, without waiting.
-#[inline(always)]
-fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it never faults or changes memory,
-    // and the pointer comes from a live reference.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
 }
 
 fn bucket_of(t: SimTime, width: SimTime, buckets: usize) -> usize {

@@ -1,0 +1,136 @@
+//! Durations counted in a hot loop exactly as a `duration_histogram` would
+//! count them, then handed to it in one go. `Histogram::record` is a call
+//! with range checks and saturating arithmetic on every value; here a
+//! record is an index computation and an increment, inlined.
+
+use super::SIGFIG;
+use hdrhistogram::Histogram;
+
+// HdrHistogram's layout for lowest value 1 and 3 significant digits: unit
+// resolution up to 2,048, then 1,024 sub-buckets per power of two.
+const SUB_BUCKET_HALF_MAGNITUDE: u32 = 10;
+const SUB_BUCKET_MASK: u64 = (1 << (SUB_BUCKET_HALF_MAGNITUDE + 1)) - 1;
+const LEADING_ZERO_BASE: u32 = 64 - (SUB_BUCKET_HALF_MAGNITUDE + 1);
+
+/// Counts by HdrHistogram index, with the exact extremes.
+#[derive(Clone, Debug)]
+pub struct HdrCounts {
+    counts: Vec<u64>,
+    /// Values past the counts (none, for durations within the bound).
+    over: Vec<u64>,
+    min_nonzero: u64,
+    max: u64,
+}
+
+/// HdrHistogram's index of `v` (lowest value 1, 3 significant digits).
+#[inline]
+fn index_of(v: u64) -> usize {
+    let bucket = LEADING_ZERO_BASE - (v | SUB_BUCKET_MASK).leading_zeros();
+    let sub = v >> bucket;
+    (((bucket + 1) as u64) << SUB_BUCKET_HALF_MAGNITUDE) as usize + sub as usize - (1 << SUB_BUCKET_HALF_MAGNITUDE)
+}
+
+/// The lowest value of index `i`.
+fn value_of(i: usize) -> u64 {
+    let half = 1usize << SUB_BUCKET_HALF_MAGNITUDE;
+    let bucket = (i >> SUB_BUCKET_HALF_MAGNITUDE) as i64 - 1;
+    let sub = (i & (half - 1)) + half;
+    if bucket < 0 {
+        (sub - half) as u64
+    } else {
+        (sub as u64) << bucket
+    }
+}
+
+impl HdrCounts {
+    /// Empty, for the values `duration_histogram(max_us)` holds.
+    pub fn new(max_us: u64) -> HdrCounts {
+        debug_assert_eq!(SIGFIG, 3, "the layout above is that of 3 significant digits");
+        HdrCounts {
+            counts: vec![0; index_of(max_us.max(2)) + 1],
+            over: Vec::new(),
+            min_nonzero: u64::MAX,
+            max: 0,
+        }
+    }
+
+    /// Counts one value.
+    #[inline]
+    pub fn record(&mut self, v: u64) {
+        match self.counts.get_mut(index_of(v)) {
+            Some(c) => *c += 1,
+            None => self.over.push(v),
+        }
+        self.max = self.max.max(v);
+        if v != 0 {
+            self.min_nonzero = self.min_nonzero.min(v);
+        }
+    }
+
+    /// Adds the counts to `hist` (a `duration_histogram` of the same
+    /// bound): the same counts, total, minimum and maximum as recording each
+    /// value in it, because each index is recorded with a value of its own
+    /// range, the extremes' indices with the extremes themselves.
+    pub fn add_to(&self, hist: &mut Histogram<u64>) {
+        let (lo, hi) = (index_of(self.min_nonzero), index_of(self.max));
+        for (i, &n) in self.counts.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let v = if i == hi && self.max > 0 {
+                self.max
+            } else if i == lo && self.min_nonzero != u64::MAX {
+                self.min_nonzero
+            } else {
+                value_of(i)
+            };
+            hist.saturating_record_n(v, n);
+        }
+        for &v in &self.over {
+            hist.saturating_record(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::duration_histogram;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn indices_are_hdrhistograms() {
+        let h = duration_histogram(1 << 40);
+        for v in (0..5000).chain([2047, 2048, 2049, 4095, 4096, 1 << 20, (1 << 20) + 7, (1 << 40) - 1]) {
+            assert_eq!(value_of(index_of(v)), h.lowest_equivalent(v), "value {v}");
+        }
+    }
+
+    #[test]
+    fn adding_equals_recording_each_value() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for max in [10u64, 5_000, 86_400_000_000] {
+            let mut direct = duration_histogram(max);
+            let mut counts = HdrCounts::new(max);
+            for _ in 0..20_000 {
+                // Values spread over every magnitude, zeros and the bound included.
+                let v = match rng.gen_range(0..10) {
+                    0 => 0,
+                    1 => max,
+                    _ => rng.gen_range(0..=max) >> rng.gen_range(0..40),
+                };
+                direct.saturating_record(v);
+                counts.record(v);
+            }
+            let mut added = duration_histogram(max);
+            counts.add_to(&mut added);
+            assert!(added == direct, "bound {max}");
+            assert_eq!(
+                (added.min(), added.max(), added.len()),
+                (direct.min(), direct.max(), direct.len())
+            );
+            assert_eq!(added.mean(), direct.mean());
+        }
+    }
+}
