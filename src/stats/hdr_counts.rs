@@ -15,7 +15,11 @@ const LEADING_ZERO_BASE: u32 = 64 - (SUB_BUCKET_HALF_MAGNITUDE + 1);
 /// Counts by HdrHistogram index, with the exact extremes.
 #[derive(Clone, Debug)]
 pub struct HdrCounts {
+    /// Grown as values come (durations of milliseconds need a few thousand
+    /// entries where the bound, a week, needs 30,000).
     counts: Vec<u64>,
+    /// Entries the bound allows.
+    limit: usize,
     /// Values past the counts (none, for durations within the bound).
     over: Vec<u64>,
     min_nonzero: u64,
@@ -47,7 +51,8 @@ impl HdrCounts {
     pub fn new(max_us: u64) -> HdrCounts {
         debug_assert_eq!(SIGFIG, 3, "the layout above is that of 3 significant digits");
         HdrCounts {
-            counts: vec![0; index_of(max_us.max(2)) + 1],
+            counts: Vec::new(),
+            limit: index_of(max_us.max(2)) + 1,
             over: Vec::new(),
             min_nonzero: u64::MAX,
             max: 0,
@@ -57,13 +62,24 @@ impl HdrCounts {
     /// Counts one value.
     #[inline]
     pub fn record(&mut self, v: u64) {
-        match self.counts.get_mut(index_of(v)) {
+        let i = index_of(v);
+        match self.counts.get_mut(i) {
             Some(c) => *c += 1,
-            None => self.over.push(v),
+            None => self.count_beyond(i, v),
         }
         self.max = self.max.max(v);
         if v != 0 {
             self.min_nonzero = self.min_nonzero.min(v);
+        }
+    }
+
+    #[cold]
+    fn count_beyond(&mut self, i: usize, v: u64) {
+        if i < self.limit {
+            self.counts.resize((i + 1).next_power_of_two().min(self.limit), 0);
+            self.counts[i] += 1;
+        } else {
+            self.over.push(v);
         }
     }
 
