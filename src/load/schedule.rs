@@ -282,8 +282,9 @@ pub struct Prediction {
     pub rejected: u64,
 }
 
-/// Counts of what the schedule sent, by kind.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Counts of what the schedule sent, by kind (also read back from
+/// `run.json`'s `load.scheduled`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct Scheduled {
     /// Evaluations the model makes (before thinning).
     pub model_evaluations: u64,

@@ -35,15 +35,7 @@ pub struct LoadMeta {
 }
 
 /// `run.json` → `load.scheduled`: what the schedule held.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Scheduled {
-    pub model_evaluations: u64,
-    pub evaluations: u64,
-    pub registrations: u64,
-    pub policies: u64,
-    pub prompts: u64,
-    pub choices: u64,
-}
+pub use crate::load::schedule::Scheduled;
 
 /// `load.csv` row: a pool's evaluations (or `all`, or `control` calls),
 /// measured and predicted.
