@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that two builds write byte-identical CSVs on every sample scenario
+# Checks that two builds write byte-identical CSVs (and .hgrm files) on every sample scenario
 # (and on 2 replications of each small one), the check of a refactor.
 #   bash benches/same-csvs.sh OLD_BINARY [NEW_BINARY]   (NEW defaults to target/release/mailsim)
 # Both run on the per-connection engine (ENGINE=fast to compare the fast
@@ -28,7 +28,7 @@ for sc in scenarios/*.toml; do
     # shellcheck disable=SC2086
     "$new" run "$sc" --out "$tmp/new" --replications "$reps" --quiet $new_args || true
     n=0 bad=0
-    for f in "$tmp"/old/*.csv; do
+    for f in "$tmp"/old/*.csv "$tmp"/old/*.hgrm; do
       n=$((n + 1))
       cmp -s "$f" "$tmp/new/$(basename "$f")" || { bad=$((bad + 1)); echo "  differs: $(basename "$f")"; }
     done

@@ -5,7 +5,7 @@ use crate::engine::{Engine, Progress, Streams};
 use crate::error::BadInput;
 use crate::model::{FleetSim, Plan, PoolResult, PoolSim};
 use crate::scenario::Scenario;
-use crate::stats::{PoolPart, Replication, RunResult};
+use crate::stats::{Counters, PoolPart, Replication, RunResult, SyncDelays};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -50,17 +50,19 @@ pub fn total_us(sc: &Scenario, shard: Option<ShardId>) -> u64 {
 
 /// One pool's results as a replication of that pool alone.
 pub fn replication_of(r: PoolResult) -> Replication {
-    Replication {
-        counters: r.counters,
-        delays: r.delays,
-        load: r.load.clone(),
-        series: r.series.clone(),
-        pools: vec![PoolPart {
-            pool: r.pool,
-            load: r.load,
-            series: r.series,
-        }],
-    }
+    let (counters, delays, part) = split_pool(r);
+    Replication::of_pools(counters, delays, vec![part])
+}
+
+/// A pool's counters and delays, which its replication sums as pools
+/// finish, and its own share, kept apart.
+fn split_pool(r: PoolResult) -> (Counters, SyncDelays, PoolPart) {
+    let part = PoolPart {
+        pool: r.pool,
+        load: r.load,
+        series: r.series,
+    };
+    (r.counters, r.delays, part)
 }
 
 /// Why the fast engine cannot run `sc` exactly, if it cannot: the
@@ -138,19 +140,24 @@ pub fn run_pools(
     let pools: Vec<u32> = (0..sc.evaluator.pools)
         .filter(|&p| shard.is_none_or(|s| s.owns(p)))
         .collect();
-    let mut rep = pools
+    let (counters, delays, parts) = pools
         .into_par_iter()
         .map(|pool| {
-            replication_of(match engine {
+            let (counters, delays, part) = split_pool(match engine {
                 Engine::PerConnection => PoolSim::new(sc, &plan, streams, pool).run(progress),
                 Engine::Fast => FleetSim::new(sc, &plan, streams, pool).run(progress),
-            })
+            });
+            (counters, delays, vec![part])
         })
-        .reduce_with(Replication::merge_pools)
+        // Merging is exact whatever the order; `of_pools` sorts the parts.
+        .reduce_with(|(mut counters, mut delays, mut parts), (c, d, p)| {
+            counters.merge(&c);
+            delays.absorb(d);
+            parts.extend(p);
+            (counters, delays, parts)
+        })
         .expect("every shard owns a pool (the CLI checks shards <= pools)");
-    // Merging is exact whatever the order; only the pool list needs sorting.
-    rep.pools.sort_by_key(|p| p.pool);
-    rep
+    Replication::of_pools(counters, delays, parts)
 }
 
 /// Runs every replication of `sc`.

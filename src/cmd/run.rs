@@ -191,7 +191,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     if let Some(shard) = args.shard {
         target.write(|dir| {
             write_results(dir, &sc, &result, &info)?;
-            write_shard(dir, shard, RunKey::of(&sc, &text), engine, wall.as_secs_f64(), &result)
+            write_shard(
+                dir,
+                shard,
+                RunKey::of(&sc, &text),
+                engine,
+                wall.as_secs_f64(),
+                &result,
+                &sc,
+            )
         })?;
         if !args.quiet {
             let pools: Vec<String> = (0..sc.evaluator.pools)

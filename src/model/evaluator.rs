@@ -6,8 +6,8 @@
 
 use crate::engine::SimTime;
 use crate::scenario::Dist;
-use crate::stats::PoolStats;
 use crate::stats::series::WaitRecorder;
+use crate::stats::{PoolStats, record_duration};
 use rand::Rng;
 use std::collections::VecDeque;
 
@@ -141,8 +141,8 @@ impl Evaluator {
         self.stats.served += 1;
         self.stats.wait_sum_us += wait as u128;
         let response = (now - done.req.arrival).0;
-        self.stats.wait.saturating_record(wait);
-        self.stats.response.saturating_record(response);
+        record_duration(&mut self.stats.wait, wait, 1, self.horizon.0);
+        record_duration(&mut self.stats.response, response, 1, self.horizon.0);
         self.stats.wait_max_us = self.stats.wait_max_us.max(wait);
         self.stats.response_max_us = self.stats.response_max_us.max(response);
         waits.record(wait);

@@ -52,11 +52,11 @@ pub fn write_results(dir: &Path, sc: &Scenario, result: &RunResult, info: &RunIn
     })?;
     for p in &result.all().pools {
         write_file(dir, &hgrm::wait_file_name(Some(p.pool)), |w| {
-            Ok(hgrm::write_hgrm(&p.load.wait, w)?)
+            Ok(hgrm::write_hgrm(&p.load.wait_at_bound(), w)?)
         })?;
     }
     write_file(dir, &hgrm::wait_file_name(None), |w| {
-        Ok(hgrm::write_hgrm(&result.all().load.wait, w)?)
+        Ok(hgrm::write_hgrm(&result.all().load.wait_at_bound(), w)?)
     })?;
     write_file(dir, "outcomes.csv", |w| Ok(csv::write_outcomes(result, w)?))?;
     write_file(dir, "metrics.csv", |w| Ok(csv::write_metrics(result, sc, w)?))?;
@@ -101,7 +101,7 @@ pub fn write_load_results(
         Ok(hgrm::write_hgrm(&load.evaluations.latency, w)?)
     })?;
     write_file(dir, load_csv::PREDICTED_HGRM, |w| {
-        Ok(hgrm::write_hgrm(&load.prediction.stats.response, w)?)
+        Ok(hgrm::write_hgrm(&load.prediction.stats.response_at_bound(), w)?)
     })?;
     let metrics = dir.join("metrics.csv");
     let mut file = std::fs::OpenOptions::new()

@@ -12,7 +12,7 @@ use crate::error::BadInput;
 use crate::run::ShardId;
 use crate::scenario::Scenario;
 use crate::stats::delay::DelayCell;
-use crate::stats::{CoarseHist, Counters, PoolStats, SyncDelays, TimeSeries};
+use crate::stats::{CoarseHist, Counters, PoolStats, SyncDelays, TimeSeries, at_bound};
 use crate::stats::{PoolPart, Replication, RunResult};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -148,19 +148,23 @@ struct SeriesData {
     calendar: crate::stats::week::CalendarStats,
 }
 
-fn encode(h: &Histogram<u64>) -> String {
+/// `h` as base64 V2, in the layout of a histogram sized to `max_us` (as
+/// shard files were before histograms grew lazily).
+fn encode(h: &Histogram<u64>, max_us: u64) -> String {
     let mut bytes = Vec::new();
     V2Serializer::new()
-        .serialize(h, &mut bytes)
+        .serialize(&at_bound(h, max_us), &mut bytes)
         .expect("serializing to memory cannot fail");
     B64.encode(bytes)
 }
 
 fn decode(text: &str) -> Result<Histogram<u64>, String> {
     let bytes = B64.decode(text).map_err(|e| format!("histogram: {e}"))?;
-    Deserializer::new()
+    let mut h: Histogram<u64> = Deserializer::new()
         .deserialize(&mut bytes.as_slice())
-        .map_err(|e| format!("histogram: {e:?}"))
+        .map_err(|e| format!("histogram: {e:?}"))?;
+    h.auto(true); // merged into, like every duration histogram
+    Ok(h)
 }
 
 fn big(text: &str) -> Result<u128, String> {
@@ -289,13 +293,13 @@ impl PoolData {
             wait_sum_us: l.wait_sum_us.to_string(),
             wait_max_us: l.wait_max_us,
             response_max_us: l.response_max_us,
-            wait: encode(&l.wait),
-            response: encode(&l.response),
+            wait: encode(&l.wait, l.bound_us),
+            response: encode(&l.response, l.bound_us),
             series: SeriesData::of(&p.series),
         }
     }
 
-    fn part(&self, buckets: usize) -> Result<PoolPart, String> {
+    fn part(&self, buckets: usize, max_us: u64) -> Result<PoolPart, String> {
         Ok(PoolPart {
             pool: self.pool,
             load: PoolStats {
@@ -310,6 +314,7 @@ impl PoolData {
                 wait_sum_us: big(&self.wait_sum_us)?,
                 wait_max_us: self.wait_max_us,
                 response_max_us: self.response_max_us,
+                bound_us: max_us,
                 wait: decode(&self.wait)?,
                 response: decode(&self.response)?,
             },
@@ -335,6 +340,7 @@ pub fn write_shard(
     engine: SimEngine,
     wall_s: f64,
     result: &RunResult,
+    sc: &Scenario,
 ) -> anyhow::Result<()> {
     let payload = Payload {
         shard,
@@ -354,7 +360,7 @@ pub fn write_shard(
                         count: c.count,
                         sum_us: c.sum_us.to_string(),
                         max_us: c.max_us,
-                        hist: encode(&c.hist),
+                        hist: encode(&c.hist, sc.horizon.0),
                     })
                     .collect(),
                 pools: r.pools.iter().map(PoolData::of).collect(),
@@ -422,7 +428,7 @@ pub fn read_shard(dir: &Path, sc: &Scenario) -> anyhow::Result<Shard> {
         let pools = rep
             .pools
             .iter()
-            .map(|d| d.part(buckets))
+            .map(|d| d.part(buckets, sc.horizon.0))
             .collect::<Result<Vec<_>, _>>()
             .map_err(&bad)?;
         let mut load = PoolStats::new(0, sc.horizon.0);
@@ -465,12 +471,12 @@ mod tests {
 
     #[test]
     fn histograms_survive_the_v2_round_trip() {
-        let mut h = crate::stats::duration_histogram(1 << 40);
+        let mut h = crate::stats::duration_histogram();
         for v in [0, 1, 17, 1_000, 123_456_789, 1 << 39] {
             h.record_n(v, v % 7 + 1).unwrap();
         }
-        let back = decode(&encode(&h)).unwrap();
-        assert_eq!(back, h);
+        let back = decode(&encode(&h, 1 << 40)).unwrap();
+        assert_eq!(back, at_bound(&h, 1 << 40));
         assert!(decode("not base64!").is_err());
     }
 }

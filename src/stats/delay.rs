@@ -1,6 +1,6 @@
 //! Sync-delay distributions by policy × cohort × outcome (SPEC §2).
 
-use super::{add_histogram, duration_histogram};
+use super::{add_histogram, duration_histogram, record_duration};
 use crate::scenario::Policy;
 pub use crate::scenario::{Cohort, Outcome};
 use hdrhistogram::Histogram;
@@ -41,6 +41,14 @@ pub struct DelayCell {
 }
 
 impl DelayCell {
+    /// Adds another cell's connections and delays.
+    pub fn add(&mut self, src: &DelayCell) {
+        self.count += src.count;
+        self.sum_us += src.sum_us;
+        self.max_us = self.max_us.max(src.max_us);
+        add_histogram(&mut self.hist, &src.hist);
+    }
+
     /// Connections that synced before the horizon.
     pub fn synced(&self) -> u64 {
         self.hist.len()
@@ -73,22 +81,22 @@ impl SyncDelays {
     }
 
     fn cell(&mut self, index: usize) -> &mut DelayCell {
-        let max_us = self.max_us;
         self.cells[index].get_or_insert_with(|| DelayCell {
             count: 0,
             sum_us: 0,
             max_us: 0,
-            hist: duration_histogram(max_us),
+            hist: duration_histogram(),
         })
     }
 
     /// A connection that synced after `delay_us`.
     pub fn record(&mut self, index: usize, delay_us: u64) {
+        let max_us = self.max_us;
         let c = self.cell(index);
         c.count += 1;
         c.sum_us += delay_us as u128;
         c.max_us = c.max_us.max(delay_us);
-        c.hist.saturating_record(delay_us);
+        record_duration(&mut c.hist, delay_us, 1, max_us);
     }
 
     /// A connection still waiting at the horizon.
@@ -100,11 +108,19 @@ impl SyncDelays {
     pub fn merge(&mut self, o: &SyncDelays) {
         for (i, cell) in o.cells.iter().enumerate() {
             if let Some(src) = cell {
-                let dst = self.cell(i);
-                dst.count += src.count;
-                dst.sum_us += src.sum_us;
-                dst.max_us = dst.max_us.max(src.max_us);
-                add_histogram(&mut dst.hist, &src.hist);
+                self.cell(i).add(src);
+            }
+        }
+    }
+
+    /// Adds another run's delays, taking its cells where this has none
+    /// (no histogram made only to be added to).
+    pub fn absorb(&mut self, o: SyncDelays) {
+        for (i, cell) in o.cells.into_iter().enumerate() {
+            match (&mut self.cells[i], cell) {
+                (_, None) => {}
+                (dst @ None, src) => *dst = src,
+                (Some(dst), Some(src)) => dst.add(&src),
             }
         }
     }
@@ -136,12 +152,7 @@ impl SyncDelays {
         for (_, cell) in self.cells().filter(|((_, _, o), _)| *o == outcome) {
             match &mut merged {
                 None => merged = Some(cell.clone()),
-                Some(m) => {
-                    m.count += cell.count;
-                    m.sum_us += cell.sum_us;
-                    m.max_us = m.max_us.max(cell.max_us);
-                    add_histogram(&mut m.hist, &cell.hist);
-                }
+                Some(m) => m.add(cell),
             }
         }
         merged

@@ -1,7 +1,7 @@
 //! Evaluator-pool load: counts, busy time, queue-length integral and the
 //! wait and response distributions.
 
-use super::{add_histogram, duration_histogram};
+use super::{add_histogram, at_bound, duration_histogram};
 use hdrhistogram::Histogram;
 
 /// Load on one pool, or the merge of several pools or replications.
@@ -30,6 +30,9 @@ pub struct PoolStats {
     pub wait_max_us: u64,
     /// Exact longest response of a served request.
     pub response_max_us: u64,
+    /// The bound of its durations (the horizon), where `wait` and
+    /// `response` clamp and which sizes them when written out (`at_bound`).
+    pub bound_us: u64,
     /// Time from arrival to start of service, of served requests.
     pub wait: Histogram<u64>,
     /// Time from arrival to completion, of served requests.
@@ -51,8 +54,9 @@ impl PoolStats {
             wait_sum_us: 0,
             wait_max_us: 0,
             response_max_us: 0,
-            wait: duration_histogram(horizon_us),
-            response: duration_histogram(horizon_us),
+            bound_us: horizon_us,
+            wait: duration_histogram(),
+            response: duration_histogram(),
         }
     }
 
@@ -69,8 +73,19 @@ impl PoolStats {
         self.wait_sum_us += o.wait_sum_us;
         self.wait_max_us = self.wait_max_us.max(o.wait_max_us);
         self.response_max_us = self.response_max_us.max(o.response_max_us);
+        self.bound_us = self.bound_us.max(o.bound_us);
         add_histogram(&mut self.wait, &o.wait);
         add_histogram(&mut self.response, &o.response);
+    }
+
+    /// Waits in the layout of a histogram sized to the bound (`.hgrm` files).
+    pub fn wait_at_bound(&self) -> Histogram<u64> {
+        at_bound(&self.wait, self.bound_us)
+    }
+
+    /// Responses in the layout of a histogram sized to the bound.
+    pub fn response_at_bound(&self) -> Histogram<u64> {
+        at_bound(&self.response, self.bound_us)
     }
 
     /// Busy share of server time.

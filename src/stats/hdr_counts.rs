@@ -3,7 +3,7 @@
 //! with range checks and saturating arithmetic on every value; here a
 //! record is an index computation and an increment, inlined.
 
-use super::SIGFIG;
+use super::{SIGFIG, record_duration};
 use hdrhistogram::Histogram;
 
 // HdrHistogram's layout for lowest value 1 and 3 significant digits: unit
@@ -22,6 +22,8 @@ pub struct HdrCounts {
     limit: usize,
     /// Values past the counts (none, for durations within the bound).
     over: Vec<u64>,
+    /// The bound, where values are clamped.
+    max_us: u64,
     min_nonzero: u64,
     max: u64,
 }
@@ -47,13 +49,14 @@ fn value_of(i: usize) -> u64 {
 }
 
 impl HdrCounts {
-    /// Empty, for the values `duration_histogram(max_us)` holds.
+    /// Empty, for durations up to `max_us` (clamped there).
     pub fn new(max_us: u64) -> HdrCounts {
         debug_assert_eq!(SIGFIG, 3, "the layout above is that of 3 significant digits");
         HdrCounts {
             counts: Vec::new(),
             limit: index_of(max_us.max(2)) + 1,
             over: Vec::new(),
+            max_us,
             min_nonzero: u64::MAX,
             max: 0,
         }
@@ -83,8 +86,7 @@ impl HdrCounts {
         }
     }
 
-    /// Adds the counts to `hist` (a `duration_histogram` of the same
-    /// bound): the same counts, total, minimum and maximum as recording each
+    /// Adds the counts to `hist` (a `duration_histogram`): the same counts, total, minimum and maximum as recording each
     /// value in it, because each index is recorded with a value of its own
     /// range, the extremes' indices with the extremes themselves.
     pub fn add_to(&self, hist: &mut Histogram<u64>) {
@@ -100,10 +102,10 @@ impl HdrCounts {
             } else {
                 value_of(i)
             };
-            hist.saturating_record_n(v, n);
+            record_duration(hist, v, n, self.max_us);
         }
         for &v in &self.over {
-            hist.saturating_record(v);
+            record_duration(hist, v, 1, self.max_us);
         }
     }
 }
@@ -111,13 +113,14 @@ impl HdrCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::duration_histogram;
+    use crate::stats::{at_bound, duration_histogram};
+    use hdrhistogram::Histogram;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
     #[test]
     fn indices_are_hdrhistograms() {
-        let h = duration_histogram(1 << 40);
+        let h = Histogram::<u64>::new_with_bounds(1, 1 << 40, SIGFIG).unwrap();
         for v in (0..5000).chain([2047, 2048, 2049, 4095, 4096, 1 << 20, (1 << 20) + 7, (1 << 40) - 1]) {
             assert_eq!(value_of(index_of(v)), h.lowest_equivalent(v), "value {v}");
         }
@@ -127,7 +130,8 @@ mod tests {
     fn adding_equals_recording_each_value() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         for max in [10u64, 5_000, 86_400_000_000] {
-            let mut direct = duration_histogram(max);
+            // What a histogram sized to the bound records, value by value.
+            let mut direct = Histogram::<u64>::new_with_bounds(1, max, SIGFIG).unwrap();
             let mut counts = HdrCounts::new(max);
             for _ in 0..20_000 {
                 // Values spread over every magnitude, zeros and the bound included.
@@ -139,8 +143,9 @@ mod tests {
                 direct.saturating_record(v);
                 counts.record(v);
             }
-            let mut added = duration_histogram(max);
+            let mut added = duration_histogram();
             counts.add_to(&mut added);
+            let added = at_bound(&added, max);
             assert!(added == direct, "bound {max}");
             assert_eq!(
                 (added.min(), added.max(), added.len()),

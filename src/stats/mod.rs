@@ -28,17 +28,39 @@ use hdrhistogram::Histogram;
 /// Significant digits of every HdrHistogram (SPEC §2).
 pub const SIGFIG: u8 = 3;
 
-/// A histogram of microsecond durations up to `max_us`, sized once so that
-/// recording never resizes.
-pub fn duration_histogram(max_us: u64) -> Histogram<u64> {
-    // Bounds are constants or a validated horizon, so creation cannot fail.
-    Histogram::new_with_bounds(1, max_us.max(2), SIGFIG).expect("valid histogram bounds")
+/// A histogram of microsecond durations up to `max_us`. It starts small and
+/// grows with the values recorded: most durations (waits of milliseconds)
+/// are far below the bound, so a pool's histogram costs kilobytes, not the
+/// 200 KB (50 fresh pages) of a six-hour bound. Record into it with
+/// `record_duration`, which clamps at the bound; `at_bound` gives the
+/// histogram sized to the bound where its layout is written out.
+pub fn duration_histogram() -> Histogram<u64> {
+    let mut h = Histogram::new_with_bounds(1, 2, SIGFIG).expect("valid histogram bounds");
+    h.auto(true);
+    h
 }
 
-/// Adds `src` into `dst`; both come from `duration_histogram` with the same
-/// bound, and a failure would mean a bug, not bad input.
+/// Records `n` durations of `v` µs, clamped at `max_us` as `saturating_record`
+/// clamps in a histogram sized to `max_us`.
+#[inline]
+pub fn record_duration(h: &mut Histogram<u64>, v: u64, n: u64, max_us: u64) {
+    h.record_n(v.min(max_us.max(2)), n)
+        .expect("a growing histogram takes any duration");
+}
+
+/// `h` in the layout of a histogram sized to `max_us` (as every duration
+/// histogram was before they grew lazily): what `.hgrm` footers and shard
+/// files write, so that they do not depend on the largest value seen.
+pub fn at_bound(h: &Histogram<u64>, max_us: u64) -> Histogram<u64> {
+    let mut full = Histogram::new_with_bounds(1, max_us.max(2), SIGFIG).expect("valid histogram bounds");
+    full.add(h).expect("durations are clamped at the bound");
+    full
+}
+
+/// Adds `src` into `dst`, growing `dst` as needed; a failure would mean a
+/// bug, not bad input.
 pub fn add_histogram(dst: &mut Histogram<u64>, src: &Histogram<u64>) {
-    dst.add(src).expect("histograms share bounds");
+    dst.add(src).expect("a growing histogram takes any duration");
 }
 
 /// The plain counters of a run (SPEC §5 `summary.csv`).

@@ -30,6 +30,26 @@ pub struct PoolPart {
 }
 
 impl Replication {
+    /// A replication of these pools' results: `counters` and `delays`
+    /// already merged over them, the load and series totals merged here
+    /// from their parts (one copy per replication, not one per pool).
+    pub fn of_pools(counters: Counters, delays: SyncDelays, mut pools: Vec<PoolPart>) -> Self {
+        pools.sort_by_key(|p| p.pool);
+        let (first, rest) = pools.split_first().expect("a replication has a pool");
+        let (mut load, mut series) = (first.load.clone(), first.series.clone());
+        for p in rest {
+            load.merge(&p.load);
+            series.merge(&p.series);
+        }
+        Replication {
+            counters,
+            delays,
+            load,
+            series,
+            pools,
+        }
+    }
+
     /// Adds other pools of the same replication (their `pools` appended;
     /// callers sort by pool number when all are in).
     pub fn merge_pools(mut self, o: Replication) -> Self {
