@@ -49,7 +49,7 @@ impl<'a> FleetSim<'a> {
 
     /// Gives the device's open episodes another outcome.
     pub(super) fn relabel(&mut self, device: u32, outcome: Outcome) {
-        let Some(t) = self.tracks.get_mut(&device) else { return };
+        let Some(t) = self.tracks.get_mut(device) else { return };
         let open = t.episodes as usize;
         let with = |cell: u8| with_outcome(cell as usize, outcome) as u8;
         for cell in &mut t.episode_cell[..open.min(2)] {

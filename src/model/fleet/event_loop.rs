@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// Events ahead whose memory is prefetched: at 100 M devices a quiet poll
+/// or two separate consecutive events, too little to hide one miss.
+const PREFETCH_EVENTS: usize = 3;
+
 impl<'a> FleetSim<'a> {
     /// Runs to the horizon and returns the pool's results, reporting how far
     /// it got to `progress` now and then.
@@ -48,12 +52,19 @@ impl<'a> FleetSim<'a> {
         self.finish()
     }
 
-    /// Starts loading what the next event reads, while the quiet polls
+    /// Starts loading what the next events read, while the quiet polls
     /// before it run: among millions of devices or tenants, a main-memory
     /// miss otherwise.
     #[inline]
     fn prefetch_next_event(&self) {
-        match self.queue.lookahead(0) {
+        for k in 0..PREFETCH_EVENTS {
+            self.prefetch_event(k);
+        }
+    }
+
+    #[inline]
+    fn prefetch_event(&self, k: usize) {
+        match self.queue.lookahead(k) {
             Some(
                 Event::Poll { device, .. }
                 | Event::EvalDone { device, .. }
@@ -68,8 +79,19 @@ impl<'a> FleetSim<'a> {
                     prefetch(state);
                     prefetch(flow);
                 }
+                self.tracks.prefetch(*device);
             }
-            Some(Event::WaveTurn { tenant, .. } | Event::Arrival { tenant } | Event::Change { tenant, .. }) => {
+            Some(Event::WaveTurn { tenant, .. }) => {
+                let t = *tenant as usize;
+                if let Some(tn) = self.tenants.get(t) {
+                    prefetch(tn);
+                }
+                // The turn looks at the state of devices of the tenant's range.
+                if let Some(state) = self.tenant_first.get(t).and_then(|&d| self.state.get(d as usize)) {
+                    prefetch(state);
+                }
+            }
+            Some(Event::Arrival { tenant } | Event::Change { tenant, .. }) => {
                 if let Some(t) = self.tenants.get(*tenant as usize) {
                     prefetch(t);
                 }

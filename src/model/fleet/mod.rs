@@ -67,6 +67,7 @@ mod quiet;
 mod requests;
 pub mod servers;
 mod setup;
+mod tracks;
 mod users;
 mod wave;
 
@@ -127,7 +128,7 @@ impl State {
 }
 
 /// What the fast engine keeps of a device something is happening to.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Track {
     /// The device's tenant (local index).
     tenant: u32,
@@ -277,7 +278,7 @@ pub struct FleetSim<'a> {
     /// Each device's flow counter (as `sim::Device::flow`).
     flow: Vec<u16>,
     /// Devices something is happening to.
-    tracks: DeviceMap<Track>,
+    tracks: tracks::Tracks,
     /// Devices activated after t=0 (device `initial + i` is `activated[i]`).
     activated: Vec<Activated>,
     /// Devices at t=0.
@@ -336,14 +337,14 @@ impl<'a> FleetSim<'a> {
 
     fn track(&self, device: u32) -> Option<&Track> {
         if self.is_tracked(device) {
-            self.tracks.get(&device)
+            self.tracks.get(device)
         } else {
             None
         }
     }
 
     fn track_mut(&mut self, device: u32) -> &mut Track {
-        self.tracks.get_mut(&device).expect("a tracked device has a record")
+        self.tracks.get_mut(device).expect("a tracked device has a record")
     }
 
     fn flags(&self, device: u32) -> u8 {
@@ -402,7 +403,7 @@ impl<'a> FleetSim<'a> {
             && t.episodes == 0
             && t.flags == 0
         {
-            self.tracks.remove(&device);
+            self.tracks.remove(device);
             self.state[device as usize] &= !TRACKED;
         }
     }

@@ -38,7 +38,7 @@ impl<'a> FleetSim<'a> {
             tenant_block: Vec::new(),
             state: Vec::new(),
             flow: Vec::new(),
-            tracks: DeviceMap::default(),
+            tracks: Default::default(),
             activated: Vec::new(),
             initial: 0,
             users: users::Users::default(),
