@@ -375,9 +375,13 @@ fn a_paused_service_waits_or_answers_503_but_never_allows_a_quarantine() {
         t0.elapsed() < Duration::from_millis(2700),
         "set-up must finish before the pause"
     );
-    let (mut rejected, mut answered) = (0, 0);
+    // A request a worker took just before the pause is held through it and
+    // answered late (the client, which sends one at a time, then sends none
+    // during the pause): that too is the pause seen.
+    let (mut rejected, mut answered, mut held) = (0, 0, 0);
     while t0.elapsed() < Duration::from_millis(6500) {
         for (t, dev) in [(1, 1), (2, 2)] {
+            let sent = Instant::now();
             let a = c.request(
                 "POST",
                 "/v1/evaluate",
@@ -392,13 +396,17 @@ fn a_paused_service_waits_or_answers_503_but_never_allows_a_quarantine() {
                     let want = if t == 1 { "quarantine" } else { "block" };
                     assert_eq!(a.json()["decision"], want, "fails closed");
                     answered += 1;
+                    held += (sent.elapsed() > Duration::from_secs(1)) as u32;
                 }
                 other => panic!("status {other}"),
             }
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(rejected >= 4, "the pause was seen: {rejected} rejected");
+    assert!(
+        rejected >= 4 || held >= 1,
+        "the pause was seen: {rejected} rejected, {held} held through it"
+    );
     assert!(answered >= 4, "answers before and after the pause: {answered}");
     assert!(c.metric("mailsim_evaluations_rejected_total") >= rejected as f64);
 }

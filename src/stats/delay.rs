@@ -64,11 +64,21 @@ impl DelayCell {
     }
 }
 
+/// Delays a cell keeps as plain values before they go into its histogram.
+/// A pool of a small run records a few hundred per cell, spread over hours:
+/// each would otherwise grow a histogram over the horizon's whole range
+/// (tens of fresh pages), only to be added to the replication's.
+const PENDING_MAX: usize = 4096;
+
 /// Sync delays of one run, or of merged runs.
 #[derive(Clone, Debug)]
 pub struct SyncDelays {
     max_us: u64,
     cells: Vec<Option<DelayCell>>,
+    /// Per cell, delays counted in it but not yet in its histogram: kept by
+    /// a pool as it runs, put in place by `settle` when its replication is
+    /// made (`Replication::of_pools`), before anything reads the cells.
+    pending: Vec<Vec<u64>>,
 }
 
 impl SyncDelays {
@@ -77,6 +87,7 @@ impl SyncDelays {
         SyncDelays {
             max_us,
             cells: vec![None; CELLS],
+            pending: vec![Vec::new(); CELLS],
         }
     }
 
@@ -91,12 +102,48 @@ impl SyncDelays {
 
     /// A connection that synced after `delay_us`.
     pub fn record(&mut self, index: usize, delay_us: u64) {
-        let max_us = self.max_us;
         let c = self.cell(index);
         c.count += 1;
         c.sum_us += delay_us as u128;
         c.max_us = c.max_us.max(delay_us);
-        record_duration(&mut c.hist, delay_us, 1, max_us);
+        self.pend(index, std::iter::once(delay_us));
+    }
+
+    /// Keeps `values` for cell `index`'s histogram, putting them in once
+    /// there are many.
+    fn pend(&mut self, index: usize, values: impl IntoIterator<Item = u64>) {
+        self.pending[index].extend(values);
+        if self.pending[index].len() >= PENDING_MAX {
+            self.flush(index);
+        }
+    }
+
+    /// Puts cell `index`'s pending delays in its histogram.
+    fn flush(&mut self, index: usize) {
+        let mut values = std::mem::take(&mut self.pending[index]);
+        let max_us = self.max_us;
+        let hist = &mut self.cell(index).hist;
+        for &v in &values {
+            record_duration(hist, v, 1, max_us);
+        }
+        values.clear();
+        self.pending[index] = values; // its room, for the next ones
+    }
+
+    /// Puts every pending delay in its cell's histogram: the cells are
+    /// complete from then on.
+    pub fn settle(&mut self) {
+        for i in 0..CELLS {
+            if !self.pending[i].is_empty() {
+                self.flush(i);
+            }
+            self.pending[i] = Vec::new();
+        }
+    }
+
+    /// Whether every delay is in its cell's histogram.
+    fn settled(&self) -> bool {
+        self.pending.iter().all(Vec::is_empty)
     }
 
     /// A connection still waiting at the horizon.
@@ -109,6 +156,7 @@ impl SyncDelays {
         for (i, cell) in o.cells.iter().enumerate() {
             if let Some(src) = cell {
                 self.cell(i).add(src);
+                self.pend(i, o.pending[i].iter().copied());
             }
         }
     }
@@ -116,11 +164,16 @@ impl SyncDelays {
     /// Adds another run's delays, taking its cells where this has none
     /// (no histogram made only to be added to).
     pub fn absorb(&mut self, o: SyncDelays) {
-        for (i, cell) in o.cells.into_iter().enumerate() {
+        for (i, (cell, pending)) in o.cells.into_iter().zip(o.pending).enumerate() {
             match (&mut self.cells[i], cell) {
-                (_, None) => {}
+                (_, None) => continue,
                 (dst @ None, src) => *dst = src,
                 (Some(dst), Some(src)) => dst.add(&src),
+            }
+            if self.pending[i].is_empty() {
+                self.pending[i] = pending;
+            } else {
+                self.pend(i, pending);
             }
         }
     }
@@ -132,6 +185,7 @@ impl SyncDelays {
 
     /// Non-empty cells by dense index.
     pub fn indexed_cells(&self) -> impl Iterator<Item = (usize, &DelayCell)> {
+        assert!(self.settled(), "sync delays read before `settle`");
         self.cells
             .iter()
             .enumerate()
@@ -140,6 +194,7 @@ impl SyncDelays {
 
     /// Non-empty cells in report order.
     pub fn cells(&self) -> impl Iterator<Item = ((Policy, Cohort, Outcome), &DelayCell)> {
+        assert!(self.settled(), "sync delays read before `settle`");
         self.cells
             .iter()
             .enumerate()
@@ -170,6 +225,7 @@ impl SyncDelays {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::at_bound;
 
     #[test]
     fn cell_index_round_trips() {
@@ -191,8 +247,49 @@ mod tests {
         let mut b = SyncDelays::new(1 << 40);
         b.record(i, 30);
         a.merge(&b);
+        a.settle();
         let (_, cell) = a.cells().next().unwrap();
         assert_eq!((cell.count, cell.synced(), cell.max_us), (3, 2, 30));
         assert_eq!(cell.mean_us(), 20.0);
+    }
+
+    /// Delays kept pending (past the flush threshold or not), absorbed and
+    /// merged, end in the histogram that recording each one gives.
+    #[test]
+    fn pending_delays_end_in_the_histogram() {
+        let i = cell_index(Policy::AnyAppPromptOnce, Cohort::Existing, Outcome::Outlook);
+        let max = 21_600_000_000u64;
+        let mut direct = crate::stats::duration_histogram();
+        let mut parts: Vec<SyncDelays> = (0..3).map(|_| SyncDelays::new(max)).collect();
+        for k in 0..10_000u64 {
+            let v = (k * 2_654_435_761) % (max + 1000); // past the bound too
+            crate::stats::record_duration(&mut direct, v, 1, max);
+            // 7,000 in one part (past PENDING_MAX), 100 in another.
+            let part = if k < 7_000 {
+                0
+            } else if k < 7_100 {
+                1
+            } else {
+                2
+            };
+            parts[part].record(i, v);
+        }
+        let mut c = parts.pop().unwrap();
+        let b = parts.pop().unwrap();
+        let mut a = parts.pop().unwrap();
+        a.absorb(b);
+        c.merge(&a);
+        c.settle();
+        let (_, cell) = c.cells().next().unwrap();
+        assert_eq!((cell.count, cell.synced()), (10_000, 10_000));
+        assert!(at_bound(&cell.hist, max) == at_bound(&direct, max));
+    }
+
+    #[test]
+    #[should_panic(expected = "before `settle`")]
+    fn cells_are_not_read_before_settling() {
+        let mut a = SyncDelays::new(1000);
+        a.record(0, 10);
+        let _ = a.cells().count();
     }
 }

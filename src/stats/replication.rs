@@ -33,7 +33,8 @@ impl Replication {
     /// A replication of these pools' results: `counters` and `delays`
     /// already merged over them, the load and series totals merged here
     /// from their parts (one copy per replication, not one per pool).
-    pub fn of_pools(counters: Counters, delays: SyncDelays, mut pools: Vec<PoolPart>) -> Self {
+    pub fn of_pools(counters: Counters, mut delays: SyncDelays, mut pools: Vec<PoolPart>) -> Self {
+        delays.settle();
         pools.sort_by_key(|p| p.pool);
         let (first, rest) = pools.split_first().expect("a replication has a pool");
         let (mut load, mut series) = (first.load.clone(), first.series.clone());
