@@ -170,7 +170,7 @@ fn normal_quantile(p: f64, log_survival: f64) -> f64 {
 }
 
 /// A distribution of counts (users per tenant, devices per user).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CountDist {
     /// Always `value`.
     Fixed(u32),
@@ -214,6 +214,19 @@ impl CountDist {
         }
     }
 
+    /// The distribution ready for many draws: the same draws as `sample`,
+    /// with a Poisson's constants (a log-gamma, a log, an exponential)
+    /// computed once instead of at every draw (per user, when a population
+    /// is built).
+    pub fn sampler(&self) -> CountSampler {
+        match *self {
+            CountDist::Poisson { mean } if mean > 0.0 => {
+                CountSampler::Poisson(Poisson::new(mean).expect("validated Poisson mean"))
+            }
+            other => CountSampler::Other(other),
+        }
+    }
+
     /// The mean (before rounding, for the continuous ones).
     pub fn mean(&self) -> f64 {
         match *self {
@@ -225,9 +238,54 @@ impl CountDist {
     }
 }
 
+/// A `CountDist` made ready for many draws (`CountDist::sampler`).
+#[derive(Clone, Copy, Debug)]
+pub enum CountSampler {
+    /// A Poisson, its constants computed.
+    Poisson(Poisson<f64>),
+    /// Any other, drawn as `CountDist::sample` draws it.
+    Other(CountDist),
+}
+
+impl CountSampler {
+    /// One draw: the value `CountDist::sample` gives for the same `rng`.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
+        match self {
+            CountSampler::Poisson(p) => to_count(p.sample(rng)),
+            CountSampler::Other(d) => d.sample(rng),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sampler draws what `sample` draws, value for value, leaving the
+    /// generator in the same state (populations must not change).
+    #[test]
+    fn a_sampler_draws_as_sample_does() {
+        use rand::SeedableRng;
+        let dists = [
+            CountDist::Fixed(3),
+            CountDist::Uniform { min: 5, max: 80 },
+            CountDist::Poisson { mean: 1.2 },
+            CountDist::Poisson { mean: 30.0 },
+            CountDist::Poisson { mean: 0.0 },
+            CountDist::Exponential { mean: 4.0 },
+            CountDist::LogNormal { mu: 1.0, sigma: 0.5 },
+        ];
+        for d in dists {
+            let mut a = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+            let mut b = a.clone();
+            let s = d.sampler();
+            for _ in 0..1000 {
+                assert_eq!(s.sample(&mut a), d.sample(&mut b), "{d:?}");
+            }
+            assert_eq!(a.r#gen::<u64>(), b.r#gen::<u64>(), "{d:?}");
+        }
+    }
 
     #[test]
     fn to_time_rounds_as_f64_round() {

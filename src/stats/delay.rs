@@ -121,6 +121,10 @@ impl SyncDelays {
     /// Puts cell `index`'s pending delays in its histogram.
     fn flush(&mut self, index: usize) {
         let mut values = std::mem::take(&mut self.pending[index]);
+        // The largest first: the histogram grows once, not once per octave.
+        if let Some(top) = (0..values.len()).max_by_key(|&i| values[i]) {
+            values.swap(0, top);
+        }
         let max_us = self.max_us;
         let hist = &mut self.cell(index).hist;
         for &v in &values {

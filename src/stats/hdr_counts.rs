@@ -91,7 +91,8 @@ impl HdrCounts {
     /// range, the extremes' indices with the extremes themselves.
     pub fn add_to(&self, hist: &mut Histogram<u64>) {
         let (lo, hi) = (index_of(self.min_nonzero), index_of(self.max));
-        for (i, &n) in self.counts.iter().enumerate() {
+        // Highest first: a growing `hist` grows once, not once per octave.
+        for (i, &n) in self.counts.iter().enumerate().rev() {
             if n == 0 {
                 continue;
             }

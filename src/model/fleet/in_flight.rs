@@ -109,7 +109,29 @@ impl<'a> FleetSim<'a> {
     /// cannot be its own.
     pub(super) fn note_join(&mut self, device: u32, slot: usize) {
         if !self.in_flight.is_empty() {
-            self.joined.insert(connection_key(device, slot), self.now);
+            self.forget_joins();
+            let key = connection_key(device, slot);
+            self.joined.insert(key, self.now);
+            self.join_order.push_back((self.now, key));
+        }
+    }
+
+    /// Forgets joins at or before the earliest arrival still kept: no
+    /// request in flight can have arrived before them, so they rule none
+    /// out. Done as joins come, so that the map holds the joins of the last
+    /// few milliseconds, not of a whole time bucket (millions, at 100 M
+    /// connections, each lookup a cache miss).
+    fn forget_joins(&mut self) {
+        let oldest = self.in_flight.front().map_or(self.now, |r| r.arrival);
+        while let Some(&(t, key)) = self.join_order.front() {
+            if t > oldest {
+                break;
+            }
+            self.join_order.pop_front();
+            // A later join of the same connection is still needed.
+            if self.joined.get(&key) == Some(&t) {
+                self.joined.remove(&key);
+            }
         }
     }
 
@@ -118,8 +140,7 @@ impl<'a> FleetSim<'a> {
     pub(super) fn tidy_in_flight(&mut self) {
         let now = self.now;
         self.in_flight.retain(|r| r.done > now);
-        let oldest = self.in_flight.front().map_or(now, |r| r.arrival);
-        self.joined.retain(|_, &mut t| t > oldest);
+        self.forget_joins();
     }
 }
 

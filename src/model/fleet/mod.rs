@@ -303,6 +303,8 @@ pub struct FleetSim<'a> {
     /// When connections joined their class, while a request from before
     /// can be in flight (`in_flight::connection_key`).
     joined: HashMap<u64, SimTime, BuildHasherDefault<DeviceHasher>>,
+    /// The joins in `joined`, oldest first, to forget them in order.
+    join_order: std::collections::VecDeque<(SimTime, u64)>,
     /// Open episodes of a device beyond its two slots (several re-adds during
     /// one wait): rare, so kept aside rather than in every record.
     more_episodes: DeviceMap<Vec<(SimTime, u8)>>,

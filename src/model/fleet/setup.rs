@@ -57,6 +57,7 @@ impl<'a> FleetSim<'a> {
             more_episodes: DeviceMap::default(),
             in_flight: Default::default(),
             joined: Default::default(),
+            join_order: Default::default(),
         };
         let pools = ev.pools as usize;
         for t in (pool as usize..plan.tenants.len()).step_by(pools) {
@@ -102,11 +103,12 @@ impl<'a> FleetSim<'a> {
         // The per-connection engine's population stream, drawn in its order.
         let mut rng = self.streams.stream(Purpose::Population, t as u64, 0);
         let users = g.users.sample(&mut rng);
+        let devices_per_user = g.devices_per_user.sampler();
         let rate_per_user = g.activations_per_user_day + g.readds_per_user_day;
         let first_device = self.state.len() as u32;
         let first_user = self.tenants.last().map_or(0, |p: &Tenant| p.first_user + p.users);
         for _ in 0..users {
-            let n = g.devices_per_user.sample(&mut rng);
+            let n = devices_per_user.sample(&mut rng);
             self.users.push_user(n);
             for _ in 0..n {
                 let app = if rng.r#gen::<f64>() < g.third_party_share {
@@ -202,9 +204,10 @@ impl<'a> FleetSim<'a> {
             let g = &self.sc.groups[self.tenants[local].group as usize];
             let mut rng = self.streams.stream(Purpose::Population, t as u64, 0);
             let _users = g.users.sample(&mut rng);
+            let devices_per_user = g.devices_per_user.sampler();
             let mut device = first;
             while device < first + n {
-                let devices_of_user = g.devices_per_user.sample(&mut rng);
+                let devices_of_user = devices_per_user.sample(&mut rng);
                 for _ in 0..devices_of_user {
                     let _app: f64 = rng.r#gen();
                     let bits = self.state[device as usize];

@@ -55,6 +55,7 @@ impl<'a, O: Observer> PoolSim<'a, O> {
         let local = self.tenants.len() as u32;
         let mut rng = self.streams.stream(Purpose::Population, t as u64, 0);
         let users = g.users.sample(&mut rng);
+        let devices_per_user = g.devices_per_user.sampler();
         let rate_per_user = g.activations_per_user_day + g.readds_per_user_day;
         self.tenants.push(Tenant {
             global: t as u32,
@@ -83,7 +84,7 @@ impl<'a, O: Observer> PoolSim<'a, O> {
                 first_device: NONE,
                 devices: 0,
             });
-            let n = g.devices_per_user.sample(&mut rng);
+            let n = devices_per_user.sample(&mut rng);
             for _ in 0..n {
                 let app = if rng.r#gen::<f64>() < g.third_party_share {
                     App::ThirdParty
