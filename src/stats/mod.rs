@@ -28,20 +28,20 @@ use hdrhistogram::Histogram;
 /// Significant digits of every HdrHistogram (SPEC §2).
 pub const SIGFIG: u8 = 3;
 
-/// A histogram of microsecond durations up to `max_us`. It starts small and
-/// grows with the values recorded: most durations (waits of milliseconds)
-/// are far below the bound, so a pool's histogram costs kilobytes, not the
-/// 200 KB (50 fresh pages) of a six-hour bound. Record into it with
-/// `record_duration`, which clamps at the bound; `at_bound` gives the
-/// histogram sized to the bound where its layout is written out.
+/// A histogram of microsecond durations, which never exceed the horizon.
+/// It starts small and grows with the values recorded: most durations
+/// (waits of milliseconds) are far below the horizon, so a pool's histogram
+/// costs kilobytes, not the 200 KB (50 fresh pages) of one sized to six
+/// hours. Record into it with `record_duration`; `at_bound` gives the
+/// histogram sized to the horizon where its layout is written out.
 pub fn duration_histogram() -> Histogram<u64> {
     let mut h = Histogram::new_with_bounds(1, 2, SIGFIG).expect("valid histogram bounds");
     h.auto(true);
     h
 }
 
-/// Records `n` durations of `v` µs, clamped at `max_us` as `saturating_record`
-/// clamps in a histogram sized to `max_us`.
+/// Records `n` durations of `v` µs. A duration past `max_us` (the horizon)
+/// would be a bug; it is clamped there rather than growing the histogram.
 #[inline]
 pub fn record_duration(h: &mut Histogram<u64>, v: u64, n: u64, max_us: u64) {
     h.record_n(v.min(max_us.max(2)), n)
