@@ -27,15 +27,35 @@ pub fn huge_page_zeroed<T: Copy + Default>(len: usize, spare: usize) -> Vec<T> {
 /// Asks the processor to bring `value`'s cache line in, without waiting.
 #[inline(always)]
 pub fn prefetch<T>(value: &T) {
+    prefetch_line((value as *const T).cast::<u8>());
+}
+
+/// Asks the processor to bring in every cache line of `value` (a record
+/// wider than a line), without waiting.
+#[inline(always)]
+pub fn prefetch_all<T>(value: &T) {
+    const LINE: usize = 64;
+    let start = (value as *const T).cast::<u8>();
+    let size = std::mem::size_of::<T>().max(1);
+    // The first line, then the start of each later line the value overlaps.
+    let mut offset = 0;
+    while offset < size {
+        prefetch_line(start.wrapping_add(offset));
+        offset += LINE - (start as usize + offset) % LINE;
+    }
+}
+
+#[inline(always)]
+fn prefetch_line(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint; it never faults or changes memory,
-    // and the pointer comes from a live reference.
+    // whatever the address.
     unsafe {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = p;
 }
 
 #[cfg(target_os = "linux")]

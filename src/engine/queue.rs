@@ -37,6 +37,9 @@ impl<E: Copy> Default for EventQueue<E> {
 /// that the caller can see (and prefetch for) the next few events.
 const WINDOW: usize = 16;
 
+/// Events `lookahead` can always show, while the queue holds that many.
+const LOOKAHEAD: usize = 4;
+
 /// A deterministic monotone priority queue of timed events.
 ///
 /// Two levels: a radix heap holds most events; the earliest ones wait in a
@@ -87,7 +90,9 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event (earliest scheduled among equal times).
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        if self.window.is_empty() {
+        // Refilled before it runs dry, so that `lookahead` always sees a
+        // few events ahead.
+        if self.window.len() <= LOOKAHEAD {
             while self.window.len() < WINDOW {
                 match self.heap.pop() {
                     Some(e) => self.window.push_back(e),
@@ -100,8 +105,9 @@ impl<E: Copy> EventQueue<E> {
         Some((SimTime(e.time), e.event))
     }
 
-    /// The event `k` places after the next one to pop, if it is already in
-    /// the window: a hint for prefetching, not a promise of order.
+    /// The event that pops `k` places from now (0: the next), if it is
+    /// already in the window: a hint for prefetching, not a promise of
+    /// order (an event scheduled meanwhile may come before it).
     #[inline]
     pub fn lookahead(&self, k: usize) -> Option<&E> {
         self.window.get(k).map(|e| &e.event)
@@ -239,6 +245,23 @@ mod tests {
         assert_eq!(q.lookahead(1), Some(&25));
         let rest: Vec<u64> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(rest, vec![20, 25, 30, 40]);
+    }
+
+    /// The window is refilled before it runs dry, so the prefetching event
+    /// loop always sees `LOOKAHEAD` events ahead, and the order is kept.
+    #[test]
+    fn lookahead_never_runs_dry_while_events_remain() {
+        let mut q = EventQueue::new();
+        for t in (0..100u64).rev() {
+            q.push(SimTime(t), t);
+        }
+        for t in 0..100u64 {
+            assert_eq!(q.pop(), Some((SimTime(t), t)));
+            let left = (99 - t) as usize;
+            for k in 0..LOOKAHEAD.min(left) {
+                assert_eq!(q.lookahead(k), Some(&(t + 1 + k as u64)), "after popping {t}");
+            }
+        }
     }
 
     #[test]

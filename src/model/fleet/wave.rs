@@ -70,6 +70,11 @@ impl Wave {
         self.start + wave.quantile_log_survival(self.log_survival)
     }
 
+    /// The index `next_index` returns next (none once the order is done).
+    pub(super) fn peek_index(&self) -> Option<u32> {
+        (self.cursor < self.order.n).then(|| self.order.apply(self.cursor))
+    }
+
     /// The next device index in the wave's order.
     pub(super) fn next_index(&mut self) -> u32 {
         let i = self.order.apply(self.cursor);
