@@ -33,6 +33,107 @@ pub(super) struct InFlight {
     class: u8,
 }
 
+/// The quiet requests kept, oldest first, in a ring. Keeping is on the hot
+/// path of quiet polls, where whether a request may outlive the next event
+/// is a coin toss to the branch predictor: so the slot after the last is
+/// always written, and the ring grows over it only if the request is kept.
+#[derive(Debug)]
+pub(super) struct Kept {
+    /// A power of two long, with a slot to spare.
+    slots: Vec<InFlight>,
+    /// Positions (not wrapped) of the oldest request and past the newest.
+    head: usize,
+    tail: usize,
+}
+
+impl Default for Kept {
+    fn default() -> Self {
+        let free = InFlight {
+            arrival: SimTime::ZERO,
+            done: SimTime::ZERO,
+            candidates: 0,
+            class: 0,
+        };
+        Kept {
+            slots: vec![free; 64],
+            head: 0,
+            tail: 0,
+        }
+    }
+}
+
+impl Kept {
+    pub(super) fn len(&self) -> usize {
+        self.tail - self.head
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.tail == self.head
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// The `i`-th oldest request.
+    fn get(&self, i: usize) -> &InFlight {
+        &self.slots[(self.head + i) & self.mask()]
+    }
+
+    fn get_mut(&mut self, i: usize) -> &mut InFlight {
+        let m = self.mask();
+        &mut self.slots[(self.head + i) & m]
+    }
+
+    pub(super) fn front(&self) -> Option<&InFlight> {
+        (!self.is_empty()).then(|| self.get(0))
+    }
+
+    /// Forgets the requests done by `t` at the front.
+    fn forget_done(&mut self, t: SimTime) {
+        while self.front().is_some_and(|r| r.done <= t) {
+            self.head += 1;
+        }
+    }
+
+    /// Writes `r` after the newest, and keeps it if `keep`. The oldest is
+    /// forgotten if done by `r`'s arrival: one at most, for no loop on the
+    /// hot path; the ones it leaves are skipped by the scans and tidied
+    /// away at each bucket's end.
+    #[inline]
+    fn push(&mut self, r: InFlight, keep: bool) {
+        if self.len() + 1 >= self.slots.len() {
+            self.grow();
+        }
+        let m = self.mask();
+        self.head += (!self.is_empty() && self.slots[self.head & m].done <= r.arrival) as usize;
+        self.slots[self.tail & m] = r;
+        self.tail += keep as usize;
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let mut slots = Vec::with_capacity(self.slots.len() * 2);
+        slots.extend((0..self.len()).map(|i| *self.get(i)));
+        slots.resize(self.slots.len() * 2, self.slots[0]);
+        (self.slots, self.head, self.tail) = (slots, 0, self.len());
+    }
+
+    /// Keeps only the requests not done by `t`, in order.
+    fn retain_after(&mut self, t: SimTime) {
+        let mut kept = self.head;
+        for i in self.head..self.tail {
+            let m = self.mask();
+            let r = self.slots[i & m];
+            if r.done > t {
+                self.slots[kept & m] = r;
+                kept += 1;
+            }
+        }
+        self.tail = kept;
+    }
+}
+
 /// The key of a connection in `FleetSim::joined`.
 pub(super) fn connection_key(device: u32, slot: usize) -> u64 {
     (device as u64) << 1 | slot as u64
@@ -43,18 +144,13 @@ impl<'a> FleetSim<'a> {
     /// then (the next event is before `done`).
     #[inline]
     pub(super) fn keep_in_flight(&mut self, arrival: SimTime, done: SimTime, next_event: SimTime, class: usize) {
-        if done <= next_event {
-            return;
-        }
-        while self.in_flight.front().is_some_and(|r| r.done <= arrival) {
-            self.in_flight.pop_front();
-        }
-        self.in_flight.push_back(InFlight {
+        let r = InFlight {
             arrival,
             done,
             candidates: self.quiet.count[1][class],
             class: class as u8,
-        });
+        };
+        self.in_flight.push(r, done > next_event);
     }
 
     /// A quiet connection of `device`'s `slot`, in `class`, leaves its class
@@ -63,14 +159,12 @@ impl<'a> FleetSim<'a> {
     /// `goes_on` (otherwise they cannot sync).
     pub(super) fn claim_in_flight(&mut self, device: u32, tenant: u32, slot: usize, class: usize, goes_on: bool) {
         let now = self.now;
-        while self.in_flight.front().is_some_and(|r| r.done <= now) {
-            self.in_flight.pop_front();
-        }
+        self.in_flight.forget_done(now);
         // Looked up at the first request of the class still in flight.
         let mut member_since: Option<SimTime> = None;
         let (width, buckets) = (self.sc.bucket, self.series.len());
         for i in 0..self.in_flight.len() {
-            let r = self.in_flight[i];
+            let r = *self.in_flight.get(i);
             if r.done <= now || r.class as usize != class {
                 continue;
             }
@@ -83,10 +177,10 @@ impl<'a> FleetSim<'a> {
             }
             debug_assert!(r.candidates >= 1);
             if self.rng.gen_range(0..r.candidates) != 0 {
-                self.in_flight[i].candidates -= 1;
+                self.in_flight.get_mut(i).candidates -= 1;
                 continue;
             }
-            self.in_flight[i].done = SimTime::ZERO;
+            self.in_flight.get_mut(i).done = SimTime::ZERO;
             if class == 1 {
                 self.series.syncs[bucket_of(r.done, width, buckets)] -= 1;
             }
@@ -139,7 +233,7 @@ impl<'a> FleetSim<'a> {
     /// joins from before the earliest arrival still in flight.
     pub(super) fn tidy_in_flight(&mut self) {
         let now = self.now;
-        self.in_flight.retain(|r| r.done > now);
+        self.in_flight.retain_after(now);
         self.forget_joins();
     }
 }
@@ -152,5 +246,54 @@ impl Tenant {
         }
         let later = self.managed_switches.iter().rev().take_while(|&&s| s > t).count();
         self.managed() ^ (later % 2 == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use std::collections::VecDeque;
+
+    /// The ring keeps what a plain queue keeps, in order, through growth,
+    /// the at-most-one forgetting on each push, and tidying.
+    #[test]
+    fn the_ring_keeps_the_requests_a_queue_keeps() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let (mut ring, mut model) = (Kept::default(), VecDeque::new());
+        let mut now = 0u64;
+        for step in 0..200_000u64 {
+            now += rng.gen_range(0..3);
+            let done = now + rng.gen_range(1..400);
+            let keep = rng.gen_bool(0.4);
+            let r = InFlight {
+                arrival: SimTime(now),
+                done: SimTime(done),
+                candidates: step,
+                class: 0,
+            };
+            ring.push(r, keep);
+            if keep {
+                model.push_back(r);
+            }
+            if step % 5_000 == 0 {
+                ring.retain_after(SimTime(now));
+            }
+            if step % 7 == 0 {
+                ring.forget_done(SimTime(now));
+            }
+            // What is still in flight, in order, is the same.
+            if step % 997 == 0 {
+                let live = |rs: Vec<InFlight>| -> Vec<u64> {
+                    rs.into_iter()
+                        .filter(|r| r.done.0 > now)
+                        .map(|r| r.candidates)
+                        .collect()
+                };
+                let got = live((0..ring.len()).map(|i| *ring.get(i)).collect());
+                assert_eq!(got, live(model.iter().copied().collect()), "step {step}");
+                assert!(ring.len() < 2_000, "the ring holds {} requests", ring.len());
+            }
+        }
     }
 }

@@ -299,7 +299,7 @@ pub struct FleetSim<'a> {
     quarantined: u64,
     blocked: u64,
     /// Quiet requests that may outlive a change (`in_flight.rs`).
-    in_flight: std::collections::VecDeque<in_flight::InFlight>,
+    in_flight: in_flight::Kept,
     /// When connections joined their class, while a request from before
     /// can be in flight (`in_flight::connection_key`).
     joined: HashMap<u64, SimTime, BuildHasherDefault<DeviceHasher>>,
