@@ -127,7 +127,7 @@ pub fn run_replication_on(sc: &Scenario, rep: u32, engine: Engine) -> Replicatio
 }
 
 /// Simulates the pools of replication `rep` that `shard` owns (all without
-/// one) on `engine`.
+/// one) on `engine`, in parallel on the current rayon pool.
 pub fn run_pools(
     sc: &Scenario,
     rep: u32,
@@ -135,35 +135,61 @@ pub fn run_pools(
     shard: Option<ShardId>,
     engine: Engine,
 ) -> Replication {
+    pools_of(sc, rep, progress, shard, engine, true)
+}
+
+/// `run_pools`, in parallel or one pool after the other on this thread.
+fn pools_of(
+    sc: &Scenario,
+    rep: u32,
+    progress: Option<&Progress>,
+    shard: Option<ShardId>,
+    engine: Engine,
+    parallel: bool,
+) -> Replication {
     let streams = Streams::new(sc.seed, rep);
     let plan = Plan::draw(sc, &streams);
     let pools: Vec<u32> = (0..sc.evaluator.pools)
         .filter(|&p| shard.is_none_or(|s| s.owns(p)))
         .collect();
-    let (counters, delays, parts) = pools
-        .into_par_iter()
-        .map(|pool| {
-            let (counters, delays, part) = split_pool(match engine {
-                Engine::PerConnection => PoolSim::new(sc, &plan, streams, pool).run(progress),
-                Engine::Fast => FleetSim::new(sc, &plan, streams, pool).run(progress),
-            });
-            (counters, delays, vec![part])
-        })
-        // Merging is exact whatever the order; `of_pools` sorts the parts.
-        .reduce_with(|(mut counters, mut delays, mut parts), (c, d, p)| {
-            counters.merge(&c);
-            delays.absorb(d);
-            parts.extend(p);
-            (counters, delays, parts)
-        })
-        .expect("every shard owns a pool (the CLI checks shards <= pools)");
+    let simulate = |pool: u32| {
+        let (counters, delays, part) = split_pool(match engine {
+            Engine::PerConnection => PoolSim::new(sc, &plan, streams, pool).run(progress),
+            Engine::Fast => FleetSim::new(sc, &plan, streams, pool).run(progress),
+        });
+        (counters, delays, vec![part])
+    };
+    // Merging is exact whatever the order; `of_pools` sorts the parts.
+    let merge = |(mut counters, mut delays, mut parts): Pooled, (c, d, p): Pooled| {
+        counters.merge(&c);
+        delays.absorb(d);
+        parts.extend(p);
+        (counters, delays, parts)
+    };
+    let merged = if parallel {
+        pools.into_par_iter().map(simulate).reduce_with(merge)
+    } else {
+        pools.into_iter().map(simulate).reduce(merge)
+    };
+    let (counters, delays, parts) = merged.expect("every shard owns a pool (the CLI checks shards <= pools)");
     Replication::of_pools(counters, delays, parts)
 }
 
+/// One pool's results, or several merged.
+type Pooled = (Counters, SyncDelays, Vec<PoolPart>);
+
 /// Runs every replication of `sc`.
 pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<RunResult> {
-    let threads = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build()?;
     let engine = engine_for(sc, opts.engine);
+    if opts.threads == 1 {
+        // On this thread: a pool of one would cost a thread's start and
+        // stop, a tenth of a small run.
+        let replications = (0..sc.replications)
+            .map(|rep| pools_of(sc, rep, opts.progress.as_deref(), opts.shard, engine, false))
+            .collect();
+        return Ok(RunResult::new(replications));
+    }
+    let threads = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build()?;
     let replications: Vec<Replication> = threads.install(|| {
         (0..sc.replications)
             .into_par_iter()
