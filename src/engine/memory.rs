@@ -24,6 +24,23 @@ pub fn huge_page_zeroed<T: Copy + Default>(len: usize, spare: usize) -> Vec<T> {
     out
 }
 
+/// `len` copies of `value`, as `huge_page_vec`.
+pub fn huge_page_filled<T: Copy>(len: usize, value: T) -> Vec<T> {
+    let mut out = Vec::with_capacity(len);
+    advise_huge(&mut out);
+    out.resize(len, value);
+    out
+}
+
+/// `v`'s elements moved into memory backed as `huge_page_vec`'s: records
+/// read at random (a pool's tenants), not copyable.
+pub fn to_huge_pages<T>(v: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(v.len());
+    advise_huge(&mut out);
+    out.extend(v);
+    out
+}
+
 /// Asks the processor to bring `value`'s cache line in, without waiting.
 #[inline(always)]
 pub fn prefetch<T>(value: &T) {
@@ -36,12 +53,10 @@ pub fn prefetch<T>(value: &T) {
 pub fn prefetch_all<T>(value: &T) {
     const LINE: usize = 64;
     let start = (value as *const T).cast::<u8>();
-    let size = std::mem::size_of::<T>().max(1);
-    // The first line, then the start of each later line the value overlaps.
-    let mut offset = 0;
-    while offset < size {
-        prefetch_line(start.wrapping_add(offset));
-        offset += LINE - (start as usize + offset) % LINE;
+    let first = start as usize / LINE * LINE;
+    let end = start as usize + std::mem::size_of::<T>().max(1);
+    for line in (first..end).step_by(LINE) {
+        prefetch_line(start.wrapping_add(line.max(start as usize) - start as usize));
     }
 }
 

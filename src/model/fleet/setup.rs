@@ -64,6 +64,7 @@ impl<'a> FleetSim<'a> {
             sim.add_tenant(plan, t);
         }
         sim.users.finish();
+        sim.tenants = memory::to_huge_pages(std::mem::take(&mut sim.tenants));
         sim.tenant_first = sim.tenants.iter().map(|t| t.first_device).collect();
         let blocks = (sim.state.len() as u32).div_ceil(1 << TENANT_BLOCK);
         sim.tenant_block = (0..blocks)
