@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Cost per evaluation and peak memory of scenarios/scale.toml scaled to
 # 10k … 100M connections (6 simulated hours each), servers per pool scaled
-# with them so that every size runs at the same utilization (about 0.22;
-# an evaluator sized for 1M connections would be 22 times overloaded at
-# 100M, a different workload), on one thread (THREADS
-# to change), on each engine asked (ENGINES, default the fast one). Prints
+# with them so that every size from 1M up runs at the same utilization
+# (about 0.22; a pool keeps at least one server, so 10k and 100k run at
+# 0.002 and 0.02; an evaluator sized for 1M connections would be 22 times
+# overloaded at 100M, a different workload), on one thread (THREADS to
+# change), on each engine asked (ENGINES, default the fast one). Prints
 # one Markdown table row per run. Evaluations per second is the honest unit
 # on the fast engine, where quiet polls of unmanaged tenants cost nothing;
 # requests per second is given too. A run shorter than a second is

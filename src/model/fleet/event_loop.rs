@@ -73,46 +73,31 @@ impl<'a> FleetSim<'a> {
     /// The first stage: what the event `k` places ahead names.
     #[inline]
     fn prefetch_named(&self, k: usize) {
-        match self.queue.lookahead(k) {
-            Some(&Event::Poll { device, .. })
-            | Some(&Event::EvalDone { device, .. })
-            | Some(&Event::Deliver { device, .. })
-            | Some(&Event::Release { device, .. })
-            | Some(&Event::Choose { device, .. })
-            | Some(&Event::OutlookReady { device, .. })
-            | Some(&Event::Abandon { device }) => {
-                let d = device as usize;
-                if let (Some(state), Some(flow)) = (self.state.get(d), self.flow.get(d)) {
-                    prefetch(state);
-                    prefetch(flow);
-                }
-                self.tracks.prefetch(device);
-                // Where the search for its tenant starts.
-                match d.checked_sub(self.initial as usize) {
-                    None => {
-                        if let Some(b) = self.tenant_block.get(d >> TENANT_BLOCK) {
-                            prefetch(b);
-                        }
+        let Some(&event) = self.queue.lookahead(k) else { return };
+        if let Some(device) = event.device() {
+            self.prefetch_device(device);
+            // Where the search for its tenant starts.
+            match (device as usize).checked_sub(self.initial as usize) {
+                None => {
+                    if let Some(b) = self.tenant_block.get((device >> TENANT_BLOCK) as usize) {
+                        prefetch(b);
                     }
-                    Some(i) => {
-                        if let Some(a) = self.activated.get(i) {
-                            prefetch(a);
-                        }
+                }
+                Some(i) => {
+                    if let Some(a) = self.activated.get(i) {
+                        prefetch(a);
                     }
                 }
             }
-            Some(&Event::WaveTurn { tenant, .. })
-            | Some(&Event::Arrival { tenant })
-            | Some(&Event::Change { tenant, .. }) => {
-                let t = tenant as usize;
-                if let Some(tn) = self.tenants.get(t) {
-                    memory::prefetch_all(tn);
-                }
-                if let Some(first) = self.tenant_first.get(t) {
-                    prefetch(first);
-                }
+        } else if let Event::WaveTurn { tenant, .. } | Event::Arrival { tenant } | Event::Change { tenant, .. } = event
+        {
+            let t = tenant as usize;
+            if let Some(tn) = self.tenants.get(t) {
+                memory::prefetch_all(tn);
             }
-            None => {}
+            if let Some(first) = self.tenant_first.get(t) {
+                prefetch(first);
+            }
         }
     }
 
@@ -120,30 +105,21 @@ impl<'a> FleetSim<'a> {
     /// a wave turn's wave and the start of its tenant's devices.
     #[inline]
     fn prefetch_pointed(&self, k: usize) {
-        match self.queue.lookahead(k) {
-            Some(&Event::Poll { device, .. })
-            | Some(&Event::EvalDone { device, .. })
-            | Some(&Event::Deliver { device, .. })
-            | Some(&Event::Release { device, .. })
-            | Some(&Event::Choose { device, .. })
-            | Some(&Event::OutlookReady { device, .. })
-            | Some(&Event::Abandon { device }) => {
-                if (device as usize) < self.state.len()
-                    && let Some(tn) = self.tenants.get(self.tenant_of(device) as usize)
-                {
-                    memory::prefetch_all(tn);
-                }
+        let Some(&event) = self.queue.lookahead(k) else { return };
+        if let Some(device) = event.device() {
+            if (device as usize) < self.state.len()
+                && let Some(tn) = self.tenants.get(self.tenant_of(device) as usize)
+            {
+                memory::prefetch_all(tn);
             }
-            Some(&Event::WaveTurn { tenant, .. }) => {
-                let t = tenant as usize;
-                if let Some(w) = self.tenants.get(t).and_then(|tn| tn.wave.as_deref()) {
-                    memory::prefetch_all(w);
-                }
-                if let Some(state) = self.tenant_first.get(t).and_then(|&d| self.state.get(d as usize)) {
-                    prefetch(state);
-                }
+        } else if let Event::WaveTurn { tenant, .. } = event {
+            let t = tenant as usize;
+            if let Some(w) = self.tenants.get(t).and_then(|tn| tn.wave.as_deref()) {
+                memory::prefetch_all(w);
             }
-            _ => {}
+            if let Some(state) = self.tenant_first.get(t).and_then(|&d| self.state.get(d as usize)) {
+                prefetch(state);
+            }
         }
     }
 
@@ -157,7 +133,12 @@ impl<'a> FleetSim<'a> {
         let Some(i) = tn.wave.as_deref().and_then(|w| w.peek_index()) else {
             return;
         };
-        let device = tn.device(i);
+        self.prefetch_device(tn.device(i));
+    }
+
+    /// A device's state byte, flow counter and `Track` slot.
+    #[inline]
+    fn prefetch_device(&self, device: u32) {
         let d = device as usize;
         if let (Some(state), Some(flow)) = (self.state.get(d), self.flow.get(d)) {
             prefetch(state);

@@ -230,6 +230,23 @@ enum Event {
     Abandon { device: u32 },
 }
 
+impl Event {
+    /// The device the event names, if it names one.
+    #[inline]
+    fn device(&self) -> Option<u32> {
+        match *self {
+            Event::Poll { device, .. }
+            | Event::EvalDone { device, .. }
+            | Event::Deliver { device, .. }
+            | Event::Release { device, .. }
+            | Event::Choose { device, .. }
+            | Event::OutlookReady { device, .. }
+            | Event::Abandon { device } => Some(device),
+            Event::Arrival { .. } | Event::Change { .. } | Event::WaveTurn { .. } => None,
+        }
+    }
+}
+
 /// A multiplicative hash for `u32` keys: device numbers are not chosen by
 /// an adversary, and SipHash would cost more than the lookup.
 #[derive(Default, Clone, Copy)]

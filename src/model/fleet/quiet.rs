@@ -24,6 +24,9 @@ pub(super) struct Quiet {
     /// whether the managed counts changed since it was drawn.
     pub(super) next_at: f64,
     pub(super) dirty: bool,
+    /// Connections that have joined a managed class, ever (wrapping): what
+    /// bounds the candidates of a request in flight (`in_flight.rs`).
+    pub(super) joins: u32,
 }
 
 impl Quiet {
@@ -41,6 +44,7 @@ impl Quiet {
             area_from: SimTime::ZERO,
             next_at: f64::INFINITY,
             dirty: true,
+            joins: 0,
         }
     }
 
@@ -69,6 +73,7 @@ impl<'a> FleetSim<'a> {
         debug_assert!(state != State::Empty && self.quiet.joinable[state.class()]);
         if managed {
             self.quiet.dirty = true;
+            self.quiet.joins = self.quiet.joins.wrapping_add(1);
         } else {
             self.advance_area(self.now);
         }
@@ -95,6 +100,9 @@ impl<'a> FleetSim<'a> {
         self.quiet.dirty = true;
         self.quiet.count[from_managed as usize][class] -= n;
         self.quiet.count[!from_managed as usize][class] += n;
+        if !from_managed {
+            self.quiet.joins = self.quiet.joins.wrapping_add(n as u32);
+        }
     }
 
     /// Redraws the managed stream's next poll from now, at the current
