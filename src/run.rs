@@ -181,20 +181,15 @@ type Pooled = (Counters, SyncDelays, Vec<PoolPart>);
 /// Runs every replication of `sc`.
 pub fn run(sc: &Scenario, opts: &RunOptions) -> anyhow::Result<RunResult> {
     let engine = engine_for(sc, opts.engine);
-    if opts.threads == 1 {
-        // On this thread: a pool of one would cost a thread's start and
-        // stop, a tenth of a small run.
-        let replications = (0..sc.replications)
-            .map(|rep| pools_of(sc, rep, opts.progress.as_deref(), opts.shard, engine, false))
-            .collect();
-        return Ok(RunResult::new(replications));
-    }
-    let threads = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build()?;
-    let replications: Vec<Replication> = threads.install(|| {
-        (0..sc.replications)
-            .into_par_iter()
-            .map(|rep| run_pools(sc, rep, opts.progress.as_deref(), opts.shard, engine))
-            .collect()
-    });
+    // One thread runs on this one: a pool of one would cost a thread's
+    // start and stop, a tenth of a small run.
+    let parallel = opts.threads != 1;
+    let replication = |rep| pools_of(sc, rep, opts.progress.as_deref(), opts.shard, engine, parallel);
+    let replications = if parallel {
+        let threads = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build()?;
+        threads.install(|| (0..sc.replications).into_par_iter().map(replication).collect())
+    } else {
+        (0..sc.replications).map(replication).collect()
+    };
     Ok(RunResult::new(replications))
 }

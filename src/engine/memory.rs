@@ -16,17 +16,9 @@ pub fn huge_page_vec<T: Copy>(v: &[T], spare: usize) -> Vec<T> {
     out
 }
 
-/// `len` zeroed elements, as `huge_page_vec`.
-pub fn huge_page_zeroed<T: Copy + Default>(len: usize, spare: usize) -> Vec<T> {
-    let mut out = Vec::with_capacity(len + spare);
-    advise_huge(&mut out);
-    out.resize(len, T::default());
-    out
-}
-
 /// `len` copies of `value`, as `huge_page_vec`.
-pub fn huge_page_filled<T: Copy>(len: usize, value: T) -> Vec<T> {
-    let mut out = Vec::with_capacity(len);
+pub fn huge_page_filled<T: Copy>(len: usize, spare: usize, value: T) -> Vec<T> {
+    let mut out = Vec::with_capacity(len + spare);
     advise_huge(&mut out);
     out.resize(len, value);
     out
@@ -53,10 +45,10 @@ pub fn prefetch<T>(value: &T) {
 pub fn prefetch_all<T>(value: &T) {
     const LINE: usize = 64;
     let start = (value as *const T).cast::<u8>();
-    let first = start as usize / LINE * LINE;
-    let end = start as usize + std::mem::size_of::<T>().max(1);
-    for line in (first..end).step_by(LINE) {
-        prefetch_line(start.wrapping_add(line.max(start as usize) - start as usize));
+    // The value's first byte, then the start of each later line it covers.
+    let skew = start as usize % LINE;
+    for offset in (0..skew + std::mem::size_of::<T>().max(1)).step_by(LINE) {
+        prefetch_line(start.wrapping_add(offset.saturating_sub(skew)));
     }
 }
 
@@ -107,7 +99,7 @@ mod tests {
         let h = huge_page_vec(&v, 100);
         assert_eq!(h, v);
         assert!(h.capacity() >= v.len() + 100);
-        let z: Vec<u16> = huge_page_zeroed(10 << 20, 5);
+        let z: Vec<u16> = huge_page_filled(10 << 20, 5, 0);
         assert!(z.len() == 10 << 20 && z.iter().all(|&x| x == 0));
     }
 }

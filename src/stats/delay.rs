@@ -114,12 +114,14 @@ impl SyncDelays {
     fn pend(&mut self, index: usize, values: impl IntoIterator<Item = u64>) {
         self.pending[index].extend(values);
         if self.pending[index].len() >= PENDING_MAX {
-            self.flush(index);
+            // Its room, for the next ones.
+            self.pending[index] = self.flush(index);
         }
     }
 
-    /// Puts cell `index`'s pending delays in its histogram.
-    fn flush(&mut self, index: usize) {
+    /// Puts cell `index`'s pending delays in its histogram; returns their
+    /// emptied buffer.
+    fn flush(&mut self, index: usize) -> Vec<u64> {
         let mut values = std::mem::take(&mut self.pending[index]);
         // The largest first: the histogram grows once, not once per octave.
         if let Some(top) = (0..values.len()).max_by_key(|&i| values[i]) {
@@ -131,17 +133,19 @@ impl SyncDelays {
             record_duration(hist, v, 1, max_us);
         }
         values.clear();
-        self.pending[index] = values; // its room, for the next ones
+        values
     }
 
     /// Puts every pending delay in its cell's histogram: the cells are
     /// complete from then on.
     pub fn settle(&mut self) {
         for i in 0..CELLS {
-            if !self.pending[i].is_empty() {
+            // Its buffer is dropped either way: no more delays come.
+            if self.pending[i].is_empty() {
+                self.pending[i] = Vec::new();
+            } else {
                 self.flush(i);
             }
-            self.pending[i] = Vec::new();
         }
     }
 

@@ -77,11 +77,11 @@ impl Default for Kept {
 }
 
 impl Kept {
-    pub(super) fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.tail - self.head
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.tail == self.head
     }
 
@@ -99,7 +99,7 @@ impl Kept {
         &mut self.slots[(self.head + i) & m]
     }
 
-    pub(super) fn front(&self) -> Option<&InFlight> {
+    fn front(&self) -> Option<&InFlight> {
         (!self.is_empty()).then(|| self.get(0))
     }
 
@@ -261,8 +261,6 @@ impl<'a> FleetSim<'a> {
 /// landing accepted with probability `bound` / the request's candidates.
 struct Thinning {
     bound: u64,
-    /// ln(1 - 1 / bound): -inf at 1, where every step lands.
-    log_miss: f64,
     /// Requests still to skip, drawn at the first that needs it.
     skip: Option<u64>,
 }
@@ -270,11 +268,7 @@ struct Thinning {
 impl Thinning {
     fn new(bound: u64) -> Thinning {
         debug_assert!(bound >= 1);
-        Thinning {
-            bound,
-            log_miss: (-1.0 / bound as f64).ln_1p(),
-            skip: None,
-        }
+        Thinning { bound, skip: None }
     }
 
     /// Whether the next candidate request, from one of `candidates`
@@ -287,8 +281,8 @@ impl Thinning {
             "{candidates} candidates under the bound {}",
             self.bound
         );
-        let log_miss = self.log_miss;
-        let steps = self.skip.get_or_insert_with(|| geometric(rng, log_miss));
+        let bound = self.bound;
+        let steps = self.skip.get_or_insert_with(|| geometric(rng, bound));
         if *steps > 0 {
             *steps -= 1;
             return false;
@@ -300,14 +294,15 @@ impl Thinning {
 }
 
 /// Failures before the first success of trials that each succeed with
-/// probability 1 - exp(`log_miss`).
-fn geometric(rng: &mut impl Rng, log_miss: f64) -> u64 {
-    if log_miss == f64::NEG_INFINITY {
+/// probability 1 / `bound`.
+fn geometric(rng: &mut impl Rng, bound: u64) -> u64 {
+    if bound == 1 {
         return 0;
     }
     let u: f64 = 1.0 - rng.r#gen::<f64>(); // in (0, 1]
-    // P(steps >= k) = P(u <= miss^k) = miss^k; a huge count saturates.
-    (u.ln() / log_miss) as u64
+    // With miss = 1 - 1 / bound, P(steps >= k) = P(u <= miss^k) = miss^k;
+    // a huge count saturates.
+    (u.ln() / (-1.0 / bound as f64).ln_1p()) as u64
 }
 
 impl Tenant {

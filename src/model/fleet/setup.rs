@@ -77,7 +77,7 @@ impl<'a> FleetSim<'a> {
         // Room for the devices activated during the run, as their expected count.
         let spare = sim.expected_activations();
         sim.state = memory::huge_page_vec(&sim.state, spare);
-        sim.flow = memory::huge_page_zeroed(sim.state.len(), spare);
+        sim.flow = memory::huge_page_filled(sim.state.len(), spare, 0);
         sim.schedule_individual_first_polls();
         sim
     }

@@ -40,7 +40,7 @@ impl Tracks {
         };
         Tracks {
             // Read at random among millions at 100 M connections.
-            slots: memory::huge_page_filled(1 << bits, empty),
+            slots: memory::huge_page_filled(1 << bits, 0, empty),
             bits,
             len: 0,
         }
